@@ -1,0 +1,118 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// FarmSpec selects a tenant's executor pods and states its guarantee.
+//
+// +kubebuilder:validation:XValidation:rule="self.maxExecutors == 0 || self.maxExecutors >= self.minExecutors",message="must be 0 (no ceiling) or at least minExecutors",fieldPath=".maxExecutors",reason=FieldValueInvalid
+type FarmSpec struct {
+	// LabelKey is the label key that marks this farm's executor pods in the Farm's namespace,
+	// for example spark-role.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	// +kubebuilder:validation:XValidation:rule="!format.qualifiedName().validate(self).hasValue()",messageExpression="'must be a valid label key: ' + format.qualifiedName().validate(self).value().join('; ')"
+	LabelKey string `json:"labelKey"`
+
+	// LabelValue is the value of LabelKey that marks an executor, for example executor.
+	// Farms with the same LabelKey and LabelValue are of the same farm type and may reclaim
+	// executors from each other.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="!format.labelValue().validate(self).hasValue()",messageExpression="'must be a valid label value: ' + format.labelValue().validate(self).value().join('; ')"
+	LabelValue string `json:"labelValue"`
+
+	// MinExecutors is the guarantee: executors this farm gets back, by reclaim from farms over
+	// their own minimum, when it is below it and waiting.
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	MinExecutors int32 `json:"minExecutors"`
+
+	// MaxExecutors is the ceiling on executors; 0 means none. Lowering it below the running count
+	// scales the farm down (the scale subresource sets it too).
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	MaxExecutors int32 `json:"maxExecutors"`
+
+	// ScaledownAfterNTriggers is how many consecutive reclaim triggers this farm withstands before
+	// it loses executors; 0 and 1 both mean at once.
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	ScaledownAfterNTriggers int32 `json:"scaledownAfterNTriggers"`
+}
+
+// FarmStatus is the observed state of a Farm. The first six counters keep the original operator's
+// names, so existing dashboards keep working.
+type FarmStatus struct {
+	// AllExecutors counts every pod this farm owns, in any phase.
+	// +optional
+	AllExecutors int32 `json:"allExecutors"`
+	// RunningExecutors counts executors in phase Running that are not terminating.
+	// +optional
+	RunningExecutors int32 `json:"runningExecutors"`
+	// PendingExecutors counts executors not yet bound to a node.
+	// +optional
+	PendingExecutors int32 `json:"pendingExecutors"`
+	// ErrorExecutors counts executors in phase Failed.
+	// +optional
+	ErrorExecutors int32 `json:"errorExecutors"`
+	// Overquota is how many assigned executors exceed MinExecutors.
+	// +optional
+	Overquota int32 `json:"overquota"`
+	// ScaledownTriggered counts consecutive reclaim triggers against this farm (hysteresis).
+	// +optional
+	ScaledownTriggered int32 `json:"scaledownTriggered"`
+
+	// Selector is the label selector of this farm's executors, for the scale subresource.
+	// +optional
+	Selector string `json:"selector,omitempty"`
+	// ObservedGeneration is the spec generation this status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions are GuaranteeMet, Borrowing, Reclaiming and Conflict.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Farm guarantees a tenant MinExecutors executor pods and lets it borrow idle capacity beyond
+// that, up to MaxExecutors.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.maxExecutors,statuspath=.status.runningExecutors,selectorpath=.status.selector
+// +kubebuilder:resource:scope=Namespaced,shortName=fa,categories=farms
+// +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=".spec.minExecutors"
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=".spec.maxExecutors"
+// +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=".status.runningExecutors"
+// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=".status.pendingExecutors"
+// +kubebuilder:printcolumn:name="Overquota",type=integer,JSONPath=".status.overquota"
+// +kubebuilder:printcolumn:name="Selector",type=string,JSONPath=".status.selector",priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+type Farm struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec FarmSpec `json:"spec"`
+	// +optional
+	Status FarmStatus `json:"status,omitempty"`
+}
+
+// FarmList is a list of Farms.
+//
+// +kubebuilder:object:root=true
+type FarmList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Farm `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Farm{}, &FarmList{})
+}

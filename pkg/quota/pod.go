@@ -1,0 +1,45 @@
+package quota
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// IsTerminating reports whether the pod has been asked to go away (it may still be running its
+// grace period, e.g. a Spark executor decommissioning).
+func IsTerminating(pod *corev1.Pod) bool {
+	return pod.DeletionTimestamp != nil
+}
+
+// IsFinished reports whether the pod's containers have stopped for good.
+func IsFinished(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+// IsAssigned reports whether the pod holds a place on a node that it will keep: bound, not
+// terminating, not finished. A pod the scheduler has reserved a node for carries that node in
+// spec.nodeName in the scheduler's own view, so the same rule covers it.
+func IsAssigned(pod *corev1.Pod) bool {
+	return pod.Spec.NodeName != "" && !IsTerminating(pod) && !IsFinished(pod)
+}
+
+// IsRunning reports whether the pod is running and not on its way out.
+func IsRunning(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodRunning && !IsTerminating(pod)
+}
+
+// IsPending reports whether the pod waits for a node: not bound, not terminating, not finished.
+func IsPending(pod *corev1.Pod) bool {
+	return pod.Spec.NodeName == "" && !IsTerminating(pod) && !IsFinished(pod)
+}
+
+// IsError reports whether the pod failed. Failed executors count against Spark's
+// maxNumFailures, which is why the controller cleans them up and the scheduler never makes one.
+func IsError(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodFailed
+}
+
+// IsSchedulable reports whether a pending pod is something schedulerName can act on now: addressed
+// to it and not held back by scheduling gates. Only such pods make guaranteed demand.
+func IsSchedulable(pod *corev1.Pod, schedulerName string) bool {
+	return IsPending(pod) && pod.Spec.SchedulerName == schedulerName && len(pod.Spec.SchedulingGates) == 0
+}
