@@ -11,10 +11,10 @@ import (
 	_ "k8s.io/component-base/metrics/prometheus/version"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
 
-	"github.com/toinfn/farm/pkg/scheduler/farm"
+	"github.com/toinfn/farm/pkg/scheduler"
 )
 
 func main() {
-	command := app.NewSchedulerCommand(app.WithPlugin(farm.Name, farm.New))
+	command := app.NewSchedulerCommand(scheduler.PluginOptions()...)
 	os.Exit(cli.Run(command))
 }

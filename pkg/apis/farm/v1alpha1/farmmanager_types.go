@@ -10,12 +10,12 @@ type FarmManagerSpec struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=317
-	// +kubebuilder:validation:XValidation:rule="!format.qualifiedName().validate(self).hasValue()",messageExpression="'must be a valid label key: ' + format.qualifiedName().validate(self).value().join('; ')"
+	// +kubebuilder:validation:XValidation:rule="!format.qualifiedName().validate(self).hasValue()",message="must be a valid label key: an optional DNS subdomain prefix and '/', then a name of at most 63 alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric"
 	LabelKey string `json:"labelKey"`
 	// LabelValue is the executor label value of the farm type, for example executor.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
-	// +kubebuilder:validation:XValidation:rule="!format.labelValue().validate(self).hasValue()",messageExpression="'must be a valid label value: ' + format.labelValue().validate(self).value().join('; ')"
+	// +kubebuilder:validation:XValidation:rule="!format.labelValue().validate(self).hasValue()",message="must be a valid label value: empty, or at most 63 alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric"
 	LabelValue string `json:"labelValue"`
 }
 

@@ -1,0 +1,206 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/test/harness"
+)
+
+var cluster harness.Shared
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.RunTests(m, &cluster))
+}
+
+func createNamespace(t *testing.T, name string) {
+	t.Helper()
+	_, err := cluster.Clientset.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating namespace %s: %v", name, err)
+	}
+}
+
+// readObjects decodes a multi-document YAML file.
+func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objs []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs
+			}
+			t.Fatalf("decoding %s: %v", path, err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, u)
+		}
+	}
+}
+
+func TestSeedObjectsApplyUnchanged(t *testing.T) {
+	ctx := t.Context()
+	createNamespace(t, "svallero")
+	for _, obj := range readObjects(t, "testdata/seed.yaml") {
+		if err := cluster.Client.Create(ctx, obj); err != nil {
+			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+
+	farm := &farmv1alpha1.Farm{}
+	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: "svallero", Name: "jupyter-svallero"}, farm); err != nil {
+		t.Fatalf("reading the Farm back: %v", err)
+	}
+	wantSpec := farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 25, MaxExecutors: 0, ScaledownAfterNTriggers: 5}
+	if diff := cmp.Diff(wantSpec, farm.Spec); diff != "" {
+		t.Errorf("Farm spec read back (-want +got):\n%s", diff)
+	}
+
+	fm := &farmv1alpha1.FarmManager{}
+	if err := cluster.Client.Get(ctx, types.NamespacedName{Name: "farmmanager-spark"}, fm); err != nil {
+		t.Fatalf("reading the FarmManager back: %v", err)
+	}
+	wantManager := farmv1alpha1.FarmManagerSpec{LabelKey: "spark-role", LabelValue: "executor"}
+	if diff := cmp.Diff(wantManager, fm.Spec); diff != "" {
+		t.Errorf("FarmManager spec read back (-want +got):\n%s", diff)
+	}
+}
+
+func TestInvalidFarmsAreRefused(t *testing.T) {
+	createNamespace(t, "invalid")
+	valid := farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 5}
+	tests := []struct {
+		name   string
+		mutate func(*farmv1alpha1.FarmSpec)
+		// field is the path the API server must name; message a part of its explanation.
+		field, message string
+	}{
+		{
+			name:    "negative minimum",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.MinExecutors = -1 },
+			field:   "spec.minExecutors",
+			message: "greater than or equal to 0",
+		},
+		{
+			name:    "ceiling below minimum",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.MaxExecutors = 3 },
+			field:   "spec.maxExecutors",
+			message: "at least minExecutors",
+		},
+		{
+			name:    "empty label key",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.LabelKey = "" },
+			field:   "spec.labelKey",
+			message: "at least 1 chars long",
+		},
+		{
+			name:    "label key with a space",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.LabelKey = "spark role" },
+			field:   "spec.labelKey",
+			message: "must be a valid label key",
+		},
+		{
+			name:    "label value with a slash",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.LabelValue = "a/b" },
+			field:   "spec.labelValue",
+			message: "must be a valid label value",
+		},
+		{
+			name:    "negative hysteresis",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.ScaledownAfterNTriggers = -2 },
+			field:   "spec.scaledownAfterNTriggers",
+			message: "greater than or equal to 0",
+		},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			farm := &farmv1alpha1.Farm{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "invalid", Name: "farm-" + string(rune('a'+i))},
+				Spec:       valid,
+			}
+			tc.mutate(&farm.Spec)
+			err := cluster.Client.Create(t.Context(), farm)
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("creating the Farm: got %v, want an Invalid error", err)
+			}
+			var status apierrors.APIStatus
+			if !errors.As(err, &status) || status.Status().Details == nil {
+				t.Fatalf("error %v carries no field details", err)
+			}
+			var fields []string
+			for _, c := range status.Status().Details.Causes {
+				fields = append(fields, c.Field)
+				if c.Field == tc.field && strings.Contains(c.Message, tc.message) {
+					return
+				}
+			}
+			t.Errorf("error %q: no cause on field %q saying %q (fields: %v)", err, tc.field, tc.message, fields)
+		})
+	}
+}
+
+func TestValidFarmEdgesAreAccepted(t *testing.T) {
+	createNamespace(t, "edges")
+	specs := map[string]farmv1alpha1.FarmSpec{
+		"prefixed-key":  {LabelKey: "farm.toinfn.it/role", LabelValue: "worker", MinExecutors: 0},
+		"max-equal-min": {LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 4, MaxExecutors: 4},
+		"empty-value":   {LabelKey: "htcondor", LabelValue: "", MinExecutors: 1},
+	}
+	for name, spec := range specs {
+		farm := &farmv1alpha1.Farm{ObjectMeta: metav1.ObjectMeta{Namespace: "edges", Name: name}, Spec: spec}
+		if err := cluster.Client.Create(t.Context(), farm); err != nil {
+			t.Errorf("creating Farm %s with %+v: %v", name, spec, err)
+		}
+	}
+}
+
+func TestScaleSubresourceSetsMaxExecutors(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "scale")
+	farm := &farmv1alpha1.Farm{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "scale", Name: "tenant"},
+		Spec:       farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 2, MaxExecutors: 10},
+	}
+	if err := cluster.Client.Create(ctx, farm); err != nil {
+		t.Fatal(err)
+	}
+	scale := &autoscalingv1.Scale{}
+	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
+		t.Fatalf("reading the scale subresource: %v", err)
+	}
+	if scale.Spec.Replicas != 10 {
+		t.Errorf("scale spec.replicas = %d, want maxExecutors 10", scale.Spec.Replicas)
+	}
+	scale.Spec.Replicas = 6
+	if err := cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale)); err != nil {
+		t.Fatalf("scaling the Farm: %v", err)
+	}
+	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: "scale", Name: "tenant"}, farm); err != nil {
+		t.Fatal(err)
+	}
+	if farm.Spec.MaxExecutors != 6 {
+		t.Errorf("spec.maxExecutors after scaling to 6 = %d", farm.Spec.MaxExecutors)
+	}
+}
