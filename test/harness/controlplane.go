@@ -3,9 +3,9 @@ package harness
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"time"

@@ -153,4 +153,3 @@ func setPodCondition(pod *corev1.Pod, c corev1.PodCondition) {
 	}
 	pod.Status.Conditions = append(pod.Status.Conditions, c)
 }
-
