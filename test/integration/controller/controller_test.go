@@ -1,0 +1,85 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/toinfn/farm/test/harness"
+)
+
+var cluster harness.Shared
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.RunTests(m, &cluster))
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestBinaryServesHealthAndReadiness(t *testing.T) {
+	probes, metrics := freePort(t), freePort(t)
+	p := cluster.StartControllerBinary(t, "--health-probe-bind-address="+probes, "--metrics-bind-address="+metrics)
+	for _, path := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz", "http://" + metrics + "/metrics"} {
+		var lastErr error
+		err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			if p.Exited() {
+				return false, errors.New("farm-controller exited")
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				lastErr = err
+				return false, nil
+			}
+			resp.Body.Close()
+			lastErr = fmt.Errorf("status %d", resp.StatusCode)
+			return resp.StatusCode == http.StatusOK, nil
+		})
+		if err != nil {
+			t.Errorf("GET %s: %v (last: %v)\n%s", path, err, lastErr, p.Output())
+		}
+	}
+}
+
+func TestBinaryRefusesBadFlags(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":       {args: []string{"--leader-elekt"}, want: "flag provided but not defined: -leader-elekt"},
+		"stray argument":     {args: []string{"extra"}, want: `unexpected arguments ["extra"]`},
+		"missing kubeconfig": {args: []string{"--kubeconfig=/nonexistent/kubeconfig"}, want: "/nonexistent/kubeconfig"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := harness.StartProcess(t, harness.Binary(t, "farm-controller"), append([]string{"--metrics-bind-address=0", "--health-probe-bind-address=0"}, tc.args...)...)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			err := p.Wait(ctx)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+				t.Fatalf("got %v, want a non-zero exit\n%s", err, p.Output())
+			}
+			if !strings.Contains(p.Output(), tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, p.Output())
+			}
+		})
+	}
+}

@@ -1,0 +1,2 @@
+// Package controller tests the built farm-controller binary against a real control plane.
+package controller
