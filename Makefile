@@ -17,7 +17,7 @@ export FARM_BIN_DIR := $(BIN)
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/farm-scheduler ./cmd/farm-controller
 
 unit:
 	$(GO) test ./pkg/... ./cmd/...
