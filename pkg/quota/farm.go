@@ -45,9 +45,9 @@ func SameSelector(a, b *farmv1alpha1.Farm) bool {
 	return a.Namespace == b.Namespace && TypeOf(a) == TypeOf(b)
 }
 
-// Older reports whether Farm a takes precedence over Farm b when both select a pod: the older
-// one (creation time), then, for Farms created in the same second, the smaller name. The order is
-// total so that scheduler and controller always pick the same owner.
+// Older reports whether Farm a takes precedence over Farm b when both select a pod: the older one
+// by creation time; for equal times (the API server keeps whole seconds) the smaller namespace,
+// then the smaller name. The order is total so scheduler and controller always pick the same owner.
 func Older(a, b *farmv1alpha1.Farm) bool {
 	ta, tb := a.CreationTimestamp, b.CreationTimestamp
 	if !ta.Equal(&tb) {

@@ -81,13 +81,18 @@ func (s *Snapshot) ConflictsWith(farm types.NamespacedName) (types.NamespacedNam
 	return o, ok
 }
 
-// Keys returns the Farms of the snapshot, sorted.
+// Keys returns the Farms of the snapshot, sorted by namespace, then name.
 func (s *Snapshot) Keys() []types.NamespacedName {
 	keys := make([]types.NamespacedName, 0, len(s.farms))
 	for k := range s.farms {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Namespace != keys[j].Namespace {
+			return keys[i].Namespace < keys[j].Namespace
+		}
+		return keys[i].Name < keys[j].Name
+	})
 	return keys
 }
 

@@ -10,6 +10,10 @@ import (
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 
+	"github.com/toinfn/farm/pkg/apis/config"
+	_ "github.com/toinfn/farm/pkg/apis/config/scheme" // FarmArgs decode from a KubeSchedulerConfiguration
+	configv1 "github.com/toinfn/farm/pkg/apis/config/v1"
+	"github.com/toinfn/farm/pkg/apis/config/validation"
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
 
@@ -23,12 +27,17 @@ var _ fwk.PreFilterPlugin = &Plugin{}
 
 // Plugin applies Farm's rules to pods at the framework's extension points.
 type Plugin struct {
+	args  config.FarmArgs
 	farms farmLister
 }
 
-// New builds the plugin and waits until it has seen every Farm, so the first scheduling cycle
-// already knows which pods are executors.
-func New(ctx context.Context, _ runtime.Object, handle fwk.Handle) (fwk.Plugin, error) {
+// New builds the plugin from its arguments (FarmArgs, or nil for the defaults) and waits until it
+// has seen every Farm, so the first scheduling cycle already knows which pods are executors.
+func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin, error) {
+	args, err := argsFrom(obj)
+	if err != nil {
+		return nil, err
+	}
 	client, err := dynamic.NewForConfig(handle.KubeConfig())
 	if err != nil {
 		return nil, fmt.Errorf("building a client for Farms: %w", err)
@@ -37,7 +46,29 @@ func New(ctx context.Context, _ runtime.Object, handle fwk.Handle) (fwk.Plugin, 
 	if err := startAndSync(ctx, informer); err != nil {
 		return nil, err
 	}
-	return &Plugin{farms: farmLister{indexer: informer.GetIndexer()}}, nil
+	return &Plugin{args: *args, farms: farmLister{indexer: informer.GetIndexer()}}, nil
+}
+
+// argsFrom checks the decoded arguments; a profile without pluginConfig for Farm gets the
+// defaults.
+func argsFrom(obj runtime.Object) (*config.FarmArgs, error) {
+	if obj == nil {
+		v1args := &configv1.FarmArgs{}
+		configv1.SetDefaults_FarmArgs(v1args)
+		args := &config.FarmArgs{}
+		if err := configv1.Convert_v1_FarmArgs_To_config_FarmArgs(v1args, args, nil); err != nil {
+			return nil, err
+		}
+		return args, nil
+	}
+	args, ok := obj.(*config.FarmArgs)
+	if !ok {
+		return nil, fmt.Errorf("want args to be of type FarmArgs, got %T", obj)
+	}
+	if err := validation.ValidateFarmArgs(nil, args); err != nil {
+		return nil, fmt.Errorf("invalid FarmArgs: %w", err)
+	}
+	return args, nil
 }
 
 // Name returns the plugin's name.

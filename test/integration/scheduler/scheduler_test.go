@@ -123,6 +123,16 @@ func TestMalformedConfigStopsTheScheduler(t *testing.T) {
 			want: []string{"percentageOfNodesToScore", "150"},
 		},
 		{
+			name: "plugin args with a misspelt field",
+			edit: func(cfg map[string]any) { farmArgs(cfg)["triggerIntervall"] = "2s" },
+			want: []string{"unknown field", "triggerIntervall"},
+		},
+		{
+			name: "plugin args out of range",
+			edit: func(cfg map[string]any) { farmArgs(cfg)["triggerInterval"] = "-1s" },
+			want: []string{"triggerInterval: Invalid value", "-1s", "must be greater than 0s"},
+		},
+		{
 			name: "not YAML",
 			raw:  "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles: [\n",
 			want: []string{"yaml", "line 3"},
@@ -151,4 +161,50 @@ func TestMalformedConfigStopsTheScheduler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The in-process scheduler of the demo and the benchmarks goes through app.Setup and app.Run with
+// the binary's registry; it must schedule just as the binary does.
+func TestInProcessSchedulerBindsFarmPods(t *testing.T) {
+	ctx := t.Context()
+	createNamespace(t, "tenant-b")
+	if _, err := cluster.CreateNodes(ctx, "inproc", 1, harness.DefaultNodeShape); err != nil {
+		t.Fatal(err)
+	}
+	errs, err := harness.StartScheduler(ctx, cluster.SchedulerConfig(t, nil))
+	if err != nil {
+		t.Fatalf("starting farm-scheduler in-process: %v", err)
+	}
+	executor := harness.ExecutorPod("tenant-b", "exec-1", "spark-role", "executor")
+	executor.Spec.NodeSelector = map[string]string{corev1.LabelHostname: "inproc-0"}
+	if _, err := cluster.Clientset.CoreV1().Pods("tenant-b").Create(ctx, executor, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		select {
+		case err := <-errs:
+			return false, err
+		default:
+		}
+		p, err := cluster.Clientset.CoreV1().Pods("tenant-b").Get(ctx, "exec-1", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return p.Spec.NodeName == "inproc-0" && p.Status.Phase == corev1.PodRunning, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for the in-process scheduler to bind exec-1 to inproc-0: %v", err)
+	}
+}
+
+// farmArgs returns the Farm plugin's args in a decoded scheduler configuration.
+func farmArgs(cfg map[string]any) map[string]any {
+	profile := cfg["profiles"].([]any)[0].(map[string]any)
+	for _, pc := range profile["pluginConfig"].([]any) {
+		pc := pc.(map[string]any)
+		if pc["name"] == "Farm" {
+			return pc["args"].(map[string]any)
+		}
+	}
+	panic("the shipped configuration has no pluginConfig for Farm")
 }
