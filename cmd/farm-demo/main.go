@@ -111,7 +111,7 @@ func demo(ctx context.Context, p *harness.Process, logs io.Writer, nodes int, du
 	step("farm-controller running")
 
 	tenants := []tenant{
-		{name: "alice", min: 4, executors: 8, after: 0},
+		{name: "alice", min: 4, executors: 4 * nodes, after: 0},
 		{name: "bob", min: 4, executors: 4, after: 5 * time.Second},
 	}
 	for _, t := range tenants {

@@ -60,7 +60,7 @@ func VictimFirst(a, b *corev1.Pod) bool {
 	if pa != pb {
 		return pa < pb
 	}
-	sa, sb := startTime(a), startTime(b)
+	sa, sb := StartTime(a), StartTime(b)
 	if !sa.Equal(sb) {
 		return sa.After(sb)
 	}
@@ -70,9 +70,9 @@ func VictimFirst(a, b *corev1.Pod) bool {
 	return a.Name < b.Name
 }
 
-// startTime is when the executor started working: its start time once the kubelet reports it,
+// StartTime is when the executor started working: its start time once the kubelet reports it,
 // else its creation.
-func startTime(pod *corev1.Pod) time.Time {
+func StartTime(pod *corev1.Pod) time.Time {
 	if pod.Status.StartTime != nil {
 		return pod.Status.StartTime.Time
 	}

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // NodeShape is the allocatable size of a simulated node.
@@ -65,6 +66,10 @@ var DefaultExecutorResources = corev1.ResourceList{
 	corev1.ResourceMemory: resource.MustParse("4Gi"),
 }
 
+// ExecutorGracePeriod is the simulated executors' termination grace period: long enough to see
+// an executor decommission, short enough for tests.
+const ExecutorGracePeriod = 2
+
 // ExecutorPod returns a Spark-like executor pod for farm-scheduler, labelled labelKey=labelValue.
 func ExecutorPod(namespace, name, labelKey, labelValue string) *corev1.Pod {
 	return &corev1.Pod{
@@ -74,7 +79,8 @@ func ExecutorPod(namespace, name, labelKey, labelValue string) *corev1.Pod {
 			Labels:    map[string]string{labelKey: labelValue},
 		},
 		Spec: corev1.PodSpec{
-			SchedulerName: "farm-scheduler",
+			SchedulerName:                 "farm-scheduler",
+			TerminationGracePeriodSeconds: ptr.To[int64](ExecutorGracePeriod),
 			Containers: []corev1.Container{{
 				Name:      "executor",
 				Image:     "apache/spark:3.5.3",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
@@ -12,22 +11,16 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
-	"github.com/toinfn/farm/pkg/quota"
 )
 
 // farmsResource is the Farm API resource the plugin watches.
 var farmsResource = farmv1alpha1.GroupVersion.WithResource("farms")
 
-// farmLister finds the Farms of a namespace from a watch cache.
-//
-// It reads Farms through a dynamic informer whose transform turns each object into the typed
-// Farm once, on arrival, so lookups on the scheduling path never convert. That spares the project
-// a generated clientset for two types.
-type farmLister struct {
-	indexer cache.Indexer
-}
-
 // newFarmInformer returns an informer for Farms in every namespace, holding typed objects.
+//
+// It is a dynamic informer whose transform turns each object into the typed Farm once, on
+// arrival, so nothing on the scheduling path converts. That spares the project a generated
+// clientset for two types.
 func newFarmInformer(client dynamic.Interface) cache.SharedIndexInformer {
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, 0)
 	informer := factory.ForResource(farmsResource).Informer()
@@ -56,25 +49,4 @@ func startAndSync(ctx context.Context, informer cache.SharedIndexInformer) error
 		return fmt.Errorf("waiting for the Farm informer to sync: %w", context.Cause(ctx))
 	}
 	return nil
-}
-
-// inNamespace returns the Farms of one namespace.
-func (l farmLister) inNamespace(namespace string) []*farmv1alpha1.Farm {
-	objs, err := l.indexer.ByIndex(cache.NamespaceIndex, namespace)
-	if err != nil {
-		// Only an unknown index name fails, and NamespaceIndex is registered by the informer.
-		return nil
-	}
-	farms := make([]*farmv1alpha1.Farm, 0, len(objs))
-	for _, o := range objs {
-		if f, ok := o.(*farmv1alpha1.Farm); ok {
-			farms = append(farms, f)
-		}
-	}
-	return farms
-}
-
-// ownerOf returns the Farm that owns pod, or nil when the pod belongs to no Farm.
-func (l farmLister) ownerOf(pod *corev1.Pod) *farmv1alpha1.Farm {
-	return quota.Owner(l.inNamespace(pod.Namespace), pod)
 }

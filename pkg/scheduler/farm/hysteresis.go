@@ -1,0 +1,83 @@
+package farm
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// triggers counts, per victim farm, consecutive reclaim triggers: a farm loses executors only
+// once its count reaches its scaledownAfterNTriggers. At most one trigger per interval counts,
+// however many waiting pods ask, so N triggers take about N intervals.
+type triggers struct {
+	interval time.Duration
+	now      func() time.Time
+
+	mu     sync.Mutex
+	byFarm map[types.NamespacedName]*trigger
+}
+
+type trigger struct {
+	count int32
+	last  time.Time
+}
+
+func newTriggers(interval time.Duration) *triggers {
+	return &triggers{interval: interval, now: time.Now, byFarm: map[types.NamespacedName]*trigger{}}
+}
+
+// fire counts a trigger against each farm that owes executors (if the last one is at least an
+// interval old) and returns the farms whose count reached their threshold, with what they owe,
+// and a description of the others.
+func (t *triggers) fire(owed map[types.NamespacedName]int32, threshold func(types.NamespacedName) int32) (map[types.NamespacedName]int32, []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	ready := map[types.NamespacedName]int32{}
+	var waiting []string
+	for key, n := range owed {
+		tr, ok := t.byFarm[key]
+		if !ok {
+			tr = &trigger{}
+			t.byFarm[key] = tr
+		}
+		// The first trigger counts at once; later ones once per interval.
+		if tr.count == 0 || now.Sub(tr.last) >= t.interval {
+			tr.count++
+			tr.last = now
+		}
+		if need := threshold(key); tr.count >= need {
+			ready[key] = n
+		} else {
+			waiting = append(waiting, fmt.Sprintf("farm %s owes %d, trigger %d of %d", key, n, tr.count, need))
+		}
+	}
+	sort.Strings(waiting)
+	return ready, waiting
+}
+
+// keepOnly resets every farm not in owing: the count restarts once no guaranteed demand needs
+// the farm's executors or it is no longer over its minimum.
+func (t *triggers) keepOnly(owing map[types.NamespacedName]bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for key := range t.byFarm {
+		if !owing[key] {
+			delete(t.byFarm, key)
+		}
+	}
+}
+
+// counts returns the current count of every farm being triggered.
+func (t *triggers) counts() map[types.NamespacedName]int32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[types.NamespacedName]int32, len(t.byFarm))
+	for k, tr := range t.byFarm {
+		out[k] = tr.count
+	}
+	return out
+}

@@ -1,0 +1,39 @@
+package farm
+
+import (
+	"sync"
+
+	"k8s.io/component-base/metrics"
+	"k8s.io/component-base/metrics/legacyregistry"
+)
+
+// The plugin's metrics, served with kube-scheduler's on /metrics.
+var (
+	reclaimAttempts = metrics.NewCounterVec(&metrics.CounterOpts{
+		Subsystem:      "farm",
+		Name:           "reclaim_attempts_total",
+		Help:           "Times a pod of a farm below its minimum fit nowhere and the scheduler tried to reclaim borrowed executors for it, by the waiting pod's farm.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"farm"})
+	evictionsTotal = metrics.NewCounterVec(&metrics.CounterOpts{
+		Subsystem:      "farm",
+		Name:           "reclaim_evictions_total",
+		Help:           "Borrowed executors evicted by reclaim, by victim farm.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"victim_farm"})
+	guaranteedSchedulingSeconds = metrics.NewHistogramVec(&metrics.HistogramOpts{
+		Subsystem:      "farm",
+		Name:           "guaranteed_pod_scheduling_duration_seconds",
+		Help:           "Time from a guaranteed executor's creation (its farm below its minimum) to its binding, by farm.",
+		Buckets:        metrics.ExponentialBuckets(0.1, 2, 14),
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"farm"})
+
+	registerMetrics sync.Once
+)
+
+func init() {
+	registerMetrics.Do(func() {
+		legacyregistry.MustRegister(reclaimAttempts, evictionsTotal, guaranteedSchedulingSeconds)
+	})
+}

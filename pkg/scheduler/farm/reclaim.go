@@ -1,0 +1,306 @@
+package farm
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	policy "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	extenderv1 "k8s.io/kube-scheduler/extender/v1"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework/preemption"
+
+	"github.com/toinfn/farm/pkg/quota"
+)
+
+var (
+	_ fwk.PostFilterPlugin = &Plugin{}
+	_ preemption.Interface = &reclaimer{}
+)
+
+// planKey keys the reclaim plan of the current cycle, read by the preemption dry run.
+const planKey fwk.StateKey = Name + "/plan"
+
+// reclaimPlan is, for the cycle's pod, how many executors each victim farm may still lose: the
+// farm type's plan restricted to farms whose hysteresis has run out.
+type reclaimPlan struct {
+	owed map[types.NamespacedName]int32
+}
+
+// Clone shares the plan: the dry run copies what it changes.
+func (p *reclaimPlan) Clone() fwk.StateData { return p }
+
+// PostFilter reclaims borrowed executors for a pod of a farm below its minimum that fits nowhere:
+// it plans how many executors each borrowing farm of the same type gives back (exactly the
+// guaranteed demand, in proportion to overquota), waits out each victim farm's hysteresis, and
+// lets the upstream preemption evaluator pick the node and nominate the pod, with victims chosen
+// by the farm rules and evicted through the Eviction API.
+func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, m fwk.NodeToStatusReader) (*fwk.PostFilterResult, *fwk.Status) {
+	logger := klog.FromContext(ctx)
+	s, err := cycleStateOf(state)
+	if err != nil {
+		return nil, fwk.AsStatus(err)
+	}
+	if s.farm == nil {
+		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: the pod belongs to no Farm")
+	}
+	farmKey := quota.Key(s.farm)
+	current, ok := p.farms.Get(farmKey)
+	if !ok {
+		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is gone", farmKey))
+	}
+	if !current.State.BelowMin() {
+		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", farmKey, current.State.Assigned, current.State.Min))
+	}
+	reclaimAttempts.WithLabelValues(farmKey.String()).Inc()
+
+	farmType := quota.TypeOf(s.farm)
+	plan := quota.PlanReclaim(p.standings(farmType))
+	if len(plan.Owed) == 0 {
+		var msg string
+		if plan.Leaving > 0 {
+			msg = fmt.Sprintf("reclaim: waiting for %d reclaimed executors of type %s to terminate", plan.Leaving, farmType)
+		} else {
+			msg = fmt.Sprintf("reclaim: no farm of type %s is over its minimum", farmType)
+		}
+		logger.V(4).Info("Nothing to reclaim", "pod", klog.KObj(pod), "farm", farmKey, "demand", plan.Demand, "leaving", plan.Leaving)
+		return nil, fwk.NewStatus(fwk.Unschedulable, msg)
+	}
+
+	ready, waiting := p.triggers.fire(plan.Owed, p.nThreshold)
+	if len(ready) == 0 {
+		// Retry on the trigger cadence, not on some unrelated cluster event.
+		p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
+		msg := "reclaim: hysteresis: " + strings.Join(waiting, ", ")
+		p.event(pod, "ReclaimPending", msg)
+		return nil, fwk.NewStatus(fwk.Unschedulable, msg)
+	}
+	state.Write(planKey, &reclaimPlan{owed: ready})
+	logger.V(2).Info("Reclaiming borrowed executors", "pod", klog.KObj(pod), "farm", farmKey, "demand", plan.Demand, "leaving", plan.Leaving, "owed", byName(plan.Owed), "ready", byName(ready))
+
+	result, status := p.evaluator.Preempt(ctx, state, pod, m)
+	if !status.IsSuccess() {
+		if len(waiting) > 0 {
+			p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
+		}
+		return result, fwk.NewStatus(status.Code(), "reclaim: "+status.Message())
+	}
+	return result, status
+}
+
+// standings gathers every farm of a type with the executors it already has on their way out.
+func (p *Plugin) standings(t quota.Type) []quota.Standing {
+	farms := p.farms.OfType(t)
+	out := make([]quota.Standing, 0, len(farms))
+	for _, f := range farms {
+		key := quota.Key(f.Farm)
+		open, openTerminating := p.evictions.leaving(key)
+		out = append(out, quota.Standing{Key: key, State: f.State, Leaving: f.State.Terminating - openTerminating + open})
+	}
+	return out
+}
+
+// nThreshold is how many triggers a farm withstands before it loses executors.
+func (p *Plugin) nThreshold(key types.NamespacedName) int32 {
+	f, ok := p.farms.Get(key)
+	if !ok {
+		return 1
+	}
+	return max(1, f.Farm.Spec.ScaledownAfterNTriggers)
+}
+
+// reclaimer is the farm-aware preemption.Interface the upstream evaluator runs with.
+type reclaimer struct {
+	p *Plugin
+}
+
+// GetOffsetAndNumCandidates considers every node: the plan caps victims per farm, so a node
+// that looks worse on a partial scan may be the only one with the right farm's executors.
+func (r *reclaimer) GetOffsetAndNumCandidates(numNodes int32) (int32, int32) {
+	if numNodes == 0 {
+		return 0, 0
+	}
+	return rand.Int32N(numNodes), numNodes
+}
+
+// CandidatesToVictimsMap maps each candidate node to its victims.
+func (r *reclaimer) CandidatesToVictimsMap(candidates []preemption.Candidate) map[string]*extenderv1.Victims {
+	m := make(map[string]*extenderv1.Victims, len(candidates))
+	for _, c := range candidates {
+		m[c.Name()] = c.Victims()
+	}
+	return m
+}
+
+// PodEligibleToPreemptOthers lets only a pod of a farm below its minimum reclaim, and not while
+// executors reclaimed for it still terminate on its nominated node.
+func (r *reclaimer) PodEligibleToPreemptOthers(_ context.Context, pod *corev1.Pod, nominatedNodeStatus *fwk.Status) (bool, string) {
+	f, ok := r.p.farms.OwnerOf(pod)
+	if !ok || !f.State.BelowMin() {
+		return false, "only a farm below its minimum reclaims"
+	}
+	node := pod.Status.NominatedNodeName
+	if node == "" || nominatedNodeStatus.Code() == fwk.UnschedulableAndUnresolvable {
+		return true, ""
+	}
+	nodeInfo, err := r.p.handle.SnapshotSharedLister().NodeInfos().Get(node)
+	if err != nil {
+		return true, ""
+	}
+	t := quota.TypeOf(f.Farm)
+	for _, pi := range nodeInfo.GetPods() {
+		v := pi.GetPod()
+		if v.DeletionTimestamp == nil {
+			continue
+		}
+		if owner, ok := r.p.farms.OwnerKey(v); ok {
+			if of, ok := r.p.farms.Get(owner); ok && quota.TypeOf(of.Farm) == t {
+				return false, "reclaimed executors still terminate on the nominated node"
+			}
+		}
+	}
+	return true, ""
+}
+
+// candidateVictim is an executor the plan allows to reclaim on a node.
+type candidateVictim struct {
+	pod  *corev1.Pod
+	info fwk.PodInfo
+	farm types.NamespacedName
+}
+
+// SelectVictimsOnNode picks the fewest executors whose removal lets the pod fit on the node:
+// only executors of farms the plan says owe executors, never more from a farm than it owes;
+// farms owing the most first; inside a farm lower priority first, then the youngest.
+func (r *reclaimer) SelectVictimsOnNode(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, nodeInfo fwk.NodeInfo, _ []*preemption.DomainVictim, pdbs []*policy.PodDisruptionBudget) ([]*corev1.Pod, int, *fwk.Status) {
+	d, err := state.Read(planKey)
+	if err != nil {
+		return nil, 0, fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", planKey, err))
+	}
+	plan := d.(*reclaimPlan)
+	owed := make(map[types.NamespacedName]int32, len(plan.owed))
+	for k, v := range plan.owed {
+		owed[k] = v
+	}
+
+	logger := klog.FromContext(ctx)
+	var candidates []candidateVictim
+	// A copy: removing pods from nodeInfo reorders its list.
+	for _, pi := range append([]fwk.PodInfo(nil), nodeInfo.GetPods()...) {
+		v := pi.GetPod()
+		if v.DeletionTimestamp != nil || r.p.evictions.requested(v.UID) {
+			// Already leaving, and counted as such by the plan: its room is as good as free.
+			// Pods nominated to this node keep their claim on it when the filters run below.
+			if _, ok := r.p.farms.OwnerKey(v); ok {
+				if err := nodeInfo.RemovePod(logger, v); err != nil {
+					return nil, 0, fwk.AsStatus(err)
+				}
+				if s := r.p.handle.RunPreFilterExtensionRemovePod(ctx, state, pod, pi, nodeInfo); !s.IsSuccess() {
+					return nil, 0, s
+				}
+			}
+			continue
+		}
+		if owner, ok := r.p.farms.OwnerKey(v); ok && owed[owner] > 0 {
+			candidates = append(candidates, candidateVictim{pod: v, info: pi, farm: owner})
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, 0, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "no executor of a farm that owes executors on this node")
+	}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		a, b := candidates[i], candidates[j]
+		if a.farm != b.farm {
+			if owed[a.farm] != owed[b.farm] {
+				return owed[a.farm] > owed[b.farm]
+			}
+			return a.farm.String() < b.farm.String()
+		}
+		return quota.VictimFirst(a.pod, b.pod)
+	})
+
+	var victims []*corev1.Pod
+	for len(candidates) > 0 {
+		// Take the next executor of the farm that owes the most right now.
+		best := 0
+		for i, c := range candidates {
+			if owed[c.farm] > owed[candidates[best].farm] {
+				best = i
+			}
+		}
+		c := candidates[best]
+		candidates = append(candidates[:best], candidates[best+1:]...)
+		if owed[c.farm] == 0 {
+			continue
+		}
+		if err := nodeInfo.RemovePod(logger, c.pod); err != nil {
+			return nil, 0, fwk.AsStatus(err)
+		}
+		if s := r.p.handle.RunPreFilterExtensionRemovePod(ctx, state, pod, c.info, nodeInfo); !s.IsSuccess() {
+			return nil, 0, s
+		}
+		owed[c.farm]--
+		victims = append(victims, c.pod)
+		if s := r.p.handle.RunFilterPluginsWithNominatedPods(ctx, state, pod, nodeInfo); s.IsSuccess() {
+			violating, _ := preemption.FilterVictimsWithPDBViolation(podVictims(victims), pdbs)
+			return victims, len(violating), nil
+		}
+	}
+	return nil, 0, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "the executors the plan allows on this node do not make room")
+}
+
+// podVictims wraps pods for the upstream PDB accounting.
+func podVictims(pods []*corev1.Pod) []preemption.Victim {
+	out := make([]preemption.Victim, 0, len(pods))
+	for _, p := range pods {
+		out = append(out, preemption.NewPodVictim(podInfo(p), nil, nil))
+	}
+	return out
+}
+
+// OrderedScoreFuncs ranks candidate nodes: fewest victims, then victims from the farms that owe
+// the most (the proportional split holds), then least work lost (youngest victims).
+func (r *reclaimer) OrderedScoreFuncs(_ context.Context, nodesToVictims map[string]*extenderv1.Victims) []func(node string) int64 {
+	owedBy := func(pod *corev1.Pod) int64 {
+		owner, ok := r.p.farms.OwnerKey(pod)
+		if !ok {
+			return 0
+		}
+		f, ok := r.p.farms.Get(owner)
+		if !ok {
+			return 0
+		}
+		return int64(f.State.Overquota())
+	}
+	return []func(string) int64{
+		func(node string) int64 { return -int64(len(nodesToVictims[node].Pods)) },
+		func(node string) int64 {
+			var s int64
+			for _, v := range nodesToVictims[node].Pods {
+				s += owedBy(v)
+			}
+			return s
+		},
+		func(node string) int64 {
+			var s int64
+			for _, v := range nodesToVictims[node].Pods {
+				s += quota.StartTime(v).Unix()
+			}
+			return s
+		},
+	}
+}
+
+// byName renders farm keys as strings, for logs.
+func byName(m map[types.NamespacedName]int32) map[string]int32 {
+	out := make(map[string]int32, len(m))
+	for k, v := range m {
+		out[k.String()] = v
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package farm
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	fwk "k8s.io/kube-scheduler/framework"
+
+	"github.com/toinfn/farm/pkg/quota"
+)
+
+var (
+	_ fwk.PreScorePlugin = &Plugin{}
+	_ fwk.ScorePlugin    = &Plugin{}
+	_ fwk.SignPlugin     = &Plugin{}
+)
+
+// preScoreKey keys the set of borrowing farms computed once per cycle.
+const preScoreKey fwk.StateKey = Name + "/borrowing"
+
+// borrowingFarms are the farms of the pod's type that hold executors beyond their minimum.
+type borrowingFarms map[types.NamespacedName]bool
+
+// Clone shares the set: it is read-only once PreScore has built it.
+func (b borrowingFarms) Clone() fwk.StateData { return b }
+
+// PreScore decides whether the elastic quota scorer applies: only to a pod that will borrow (its
+// farm is at or above its minimum). Guaranteed pods and pods of no Farm are not steered.
+func (p *Plugin) PreScore(_ context.Context, state fwk.CycleState, _ *corev1.Pod, _ []fwk.NodeInfo) *fwk.Status {
+	s, err := cycleStateOf(state)
+	if err != nil {
+		return fwk.AsStatus(err)
+	}
+	if s.farm == nil || s.state.BelowMin() {
+		return fwk.NewStatus(fwk.Skip)
+	}
+	borrowing := borrowingFarms{}
+	for _, f := range p.farms.OfType(quota.TypeOf(s.farm)) {
+		if f.State.Borrowing() {
+			borrowing[quota.Key(f.Farm)] = true
+		}
+	}
+	// The pod itself will borrow: its own farm's executors are reclaimable work too.
+	borrowing[quota.Key(s.farm)] = true
+	state.Write(preScoreKey, borrowing)
+	return nil
+}
+
+// Score counts the node's executors of borrowing farms of the pod's type: packing borrowed
+// executors together means a later reclaim evicts fewer pods on fewer nodes. It costs O(pods on
+// the node).
+func (p *Plugin) Score(_ context.Context, state fwk.CycleState, _ *corev1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
+	d, err := state.Read(preScoreKey)
+	if err != nil {
+		return 0, fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preScoreKey, err))
+	}
+	borrowing, ok := d.(borrowingFarms)
+	if !ok {
+		return 0, fwk.AsStatus(fmt.Errorf("%+v cannot be converted to farm.borrowingFarms", d))
+	}
+	var n int64
+	for _, pi := range nodeInfo.GetPods() {
+		pod := pi.GetPod()
+		if pod.DeletionTimestamp != nil {
+			continue
+		}
+		if owner, ok := p.farms.OwnerKey(pod); ok && borrowing[owner] {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ScoreExtensions normalizes scores to the framework's range.
+func (p *Plugin) ScoreExtensions() fwk.ScoreExtensions { return p }
+
+// NormalizeScore scales the counts so the node with the most borrowed executors scores
+// MaxNodeScore.
+func (p *Plugin) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *corev1.Pod, scores fwk.NodeScoreList) *fwk.Status {
+	var highest int64
+	for _, s := range scores {
+		highest = max(highest, s.Score)
+	}
+	if highest == 0 {
+		return nil
+	}
+	for i := range scores {
+		scores[i].Score = scores[i].Score * fwk.MaxNodeScore / highest
+	}
+	return nil
+}
+
+// signKey names the plugin's part of a pod's scheduling signature.
+const signKey = "farm.toinfn.it/farm"
+
+// SignPod lets the scheduler batch pods whose Farm outcome is the same: same Farm, in the same
+// standing (guaranteed, borrowing, or at its ceiling). Pods of no Farm all sign alike.
+func (p *Plugin) SignPod(_ context.Context, pod *corev1.Pod) ([]fwk.SignFragment, *fwk.Status) {
+	f, ok := p.farms.OwnerOf(pod)
+	if !ok {
+		return []fwk.SignFragment{{Key: signKey, Value: ""}}, nil
+	}
+	standing := "borrowing"
+	switch {
+	case f.State.Headroom() == 0:
+		standing = "ceiling"
+	case f.State.BelowMin():
+		standing = "guaranteed"
+	}
+	return []fwk.SignFragment{{Key: signKey, Value: quota.Key(f.Farm).String() + "/" + standing}}, nil
+}

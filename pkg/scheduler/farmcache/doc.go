@@ -1,0 +1,5 @@
+// Package farmcache keeps farm-scheduler's view of every Farm's usage current: which Farm owns
+// each pod and each Farm's quota.Usage, updated pod event by pod event (never by recounting all
+// pods), plus the pods the scheduler has reserved a node for but not yet bound, so that counts are
+// exact between scheduling and binding.
+package farmcache

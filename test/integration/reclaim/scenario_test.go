@@ -1,0 +1,222 @@
+package reclaim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/test/harness"
+)
+
+var cluster harness.Shared
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.RunTests(m, &cluster))
+}
+
+// scenario is one test's slice of the cluster: its nodes, its farm type, its scheduler.
+type scenario struct {
+	t *testing.T
+	// id prefixes the scenario's namespaces and nodes and names its farm type.
+	id string
+	// labelKey is the scenario's farm type: every executor of the scenario carries it.
+	labelKey string
+	sched    *harness.ChildProcess
+	evicted  *evictionLog
+}
+
+// newScenario creates nodes of four executor slots and starts farm-scheduler with the shipped
+// configuration (edit may change it).
+func newScenario(t *testing.T, id string, nodes int, edit func(map[string]any)) *scenario {
+	t.Helper()
+	s := &scenario{t: t, id: id, labelKey: "farm-test.toinfn.it/" + id}
+	for i := range nodes {
+		node := harness.NewNode(fmt.Sprintf("%s-%d", id, i), harness.DefaultNodeShape)
+		node.Labels["scenario"] = id
+		if _, err := cluster.Clientset.CoreV1().Nodes().Create(t.Context(), node, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.evicted = watchEvictions(t, s.labelKey)
+	s.sched = cluster.StartSchedulerBinary(t, cluster.SchedulerConfig(t, edit))
+	return s
+}
+
+// farm creates a tenant namespace and its Farm of the scenario's type.
+func (s *scenario) farm(tenant string, min, max, n int32) types.NamespacedName {
+	s.t.Helper()
+	ns := s.id + "-" + tenant
+	if _, err := cluster.Clientset.CoreV1().Namespaces().Create(s.t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		s.t.Fatal(err)
+	}
+	f := &farmv1alpha1.Farm{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenant},
+		Spec:       farmv1alpha1.FarmSpec{LabelKey: s.labelKey, LabelValue: "executor", MinExecutors: min, MaxExecutors: max, ScaledownAfterNTriggers: n},
+	}
+	if err := cluster.Client.Create(s.t.Context(), f); err != nil {
+		s.t.Fatal(err)
+	}
+	return types.NamespacedName{Namespace: ns, Name: tenant}
+}
+
+// executors creates n executors of a farm, pinned to the scenario's nodes.
+func (s *scenario) executors(farm types.NamespacedName, first, n int) []string {
+	s.t.Helper()
+	var names []string
+	for i := first; i < first+n; i++ {
+		name := fmt.Sprintf("exec-%d", i)
+		if err := s.createExecutor(farm, name); err != nil {
+			s.t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+func (s *scenario) createExecutor(farm types.NamespacedName, name string) error {
+	pod := harness.ExecutorPod(farm.Namespace, name, s.labelKey, "executor")
+	pod.Spec.NodeSelector = map[string]string{"scenario": s.id}
+	_, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{})
+	return err
+}
+
+// running counts a namespace's executors that are Running and not terminating.
+func (s *scenario) running(farm types.NamespacedName) int {
+	s.t.Helper()
+	pods, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).List(s.t.Context(), metav1.ListOptions{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	n := 0
+	for _, p := range pods.Items {
+		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// waitRunning waits until the farm has want executors running.
+func (s *scenario) waitRunning(farm types.NamespacedName, want int, timeout time.Duration) time.Duration {
+	s.t.Helper()
+	start := time.Now()
+	err := wait.PollUntilContextTimeout(s.t.Context(), 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		if s.sched.Exited() {
+			return false, fmt.Errorf("farm-scheduler exited")
+		}
+		return s.running(farm) >= want, nil
+	})
+	if err != nil {
+		s.t.Fatalf("waiting for %d running executors of %s: %v (running: %d)\n%s", want, farm, err, s.running(farm), s.sched.Output())
+	}
+	return time.Since(start)
+}
+
+// scheduledCondition returns the PodScheduled condition of a pod.
+func (s *scenario) scheduledCondition(farm types.NamespacedName, pod string) *corev1.PodCondition {
+	s.t.Helper()
+	p, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(s.t.Context(), pod, metav1.GetOptions{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodScheduled {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// waitUnschedulable waits until the pod is marked unschedulable with a message containing want.
+func (s *scenario) waitUnschedulable(farm types.NamespacedName, pod, want string) {
+	s.t.Helper()
+	var last string
+	err := wait.PollUntilContextTimeout(s.t.Context(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		c := s.scheduledCondition(farm, pod)
+		if c == nil {
+			return false, nil
+		}
+		last = c.Message
+		return c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable && strings.Contains(c.Message, want), nil
+	})
+	if err != nil {
+		s.t.Fatalf("pod %s/%s: no Unschedulable condition saying %q (last message: %q)", farm.Namespace, pod, want, last)
+	}
+}
+
+// evictionLog records every executor of a farm type that was asked to leave.
+type evictionLog struct {
+	mu     sync.Mutex
+	byFarm map[string]map[types.UID]bool
+}
+
+// watchEvictions follows executors of labelKey that get a deletion timestamp.
+func watchEvictions(t *testing.T, labelKey string) *evictionLog {
+	l := &evictionLog{byFarm: map[string]map[types.UID]bool{}}
+	factory := informers.NewSharedInformerFactoryWithOptions(cluster.Clientset, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = labelKey
+	}))
+	record := func(obj any) {
+		p, ok := obj.(*corev1.Pod)
+		if !ok || p.DeletionTimestamp == nil {
+			return
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.byFarm[p.Namespace] == nil {
+			l.byFarm[p.Namespace] = map[types.UID]bool{}
+		}
+		l.byFarm[p.Namespace][p.UID] = true
+	}
+	if _, err := factory.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    record,
+		UpdateFunc: func(_, obj any) { record(obj) },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+	return l
+}
+
+// counts returns evictions by namespace.
+func (l *evictionLog) counts() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int{}
+	for ns, uids := range l.byFarm {
+		out[ns] = len(uids)
+	}
+	return out
+}
+
+// events returns the reasons and messages of the events about a pod.
+func events(t *testing.T, namespace, pod string) []string {
+	t.Helper()
+	list, err := cluster.Clientset.EventsV1().Events(namespace).List(t.Context(), metav1.ListOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == pod {
+			out = append(out, e.Reason+": "+e.Note)
+		}
+	}
+	return out
+}
