@@ -91,6 +91,7 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 	victimFarm, _ := p.farms.OwnerKey(victim)
 	recorder := p.handle.EventRecorder().WithLogger(logger)
 
+	waiting := preemptorPod(preemptor)
 	p.evictions.add(victim.UID, victimFarm, preemptor.UID())
 	condition := &corev1.PodCondition{
 		Type:    corev1.DisruptionTarget,
@@ -120,21 +121,19 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 	default:
 		p.evictions.drop(victim.UID)
 		msg := fmt.Sprintf("Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)
-		recorder.Eventf(preemptor.Obj(), victim, corev1.EventTypeWarning, "ReclaimBlocked", "Reclaiming", msg)
+		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, "ReclaimBlocked", "Reclaiming", msg)
 		logger.V(2).Info("Eviction refused", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "farm", victimFarm, "err", err)
 		return false, fmt.Errorf("evicting %s/%s: %w", victim.Namespace, victim.Name, err)
 	}
 
 	evictionsTotal.WithLabelValues(victimFarm.String()).Inc()
 	preemptorFarm := "(none)"
-	if pod, ok := preemptor.Obj().(*corev1.Pod); ok {
-		if f, ok := p.farms.OwnerKey(pod); ok {
-			preemptorFarm = f.String()
-		}
+	if f, ok := p.farms.OwnerKey(waiting); ok {
+		preemptorFarm = f.String()
 	}
-	recorder.Eventf(victim, preemptor.Obj(), corev1.EventTypeNormal, "Reclaimed", "Evicting",
+	recorder.Eventf(victim, waiting, corev1.EventTypeNormal, "Reclaimed", "Evicting",
 		"Borrowed executor of farm %s evicted on node %s for %s/%s of farm %s, which is below its minimum", victimFarm, c.Name(), preemptor.GetNamespace(), preemptor.GetName(), preemptorFarm)
-	recorder.Eventf(preemptor.Obj(), victim, corev1.EventTypeNormal, "Reclaiming", "Evicting",
+	recorder.Eventf(waiting, victim, corev1.EventTypeNormal, "Reclaiming", "Evicting",
 		"Evicted borrowed executor %s/%s of farm %s on node %s to meet farm %s's minimum", victim.Namespace, victim.Name, victimFarm, c.Name(), preemptorFarm)
 	logger.V(2).Info("Reclaimed a borrowed executor", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "victimFarm", victimFarm, "node", c.Name())
 	return false, nil
@@ -161,4 +160,17 @@ func setCondition(status *corev1.PodStatus, c *corev1.PodCondition) bool {
 	c.LastTransitionTime = now
 	status.Conditions = append(status.Conditions, *c)
 	return true
+}
+
+// preemptorPod returns the waiting pod behind the evaluator's preemptor, for events: the
+// preemptor wrapper itself is not an API object.
+func preemptorPod(preemptor preemption.ExecutorPreemptor) *corev1.Pod {
+	var any *corev1.Pod
+	for _, pod := range preemptor.Pods() {
+		if pod.UID == preemptor.UID() {
+			return pod
+		}
+		any = pod
+	}
+	return any
 }

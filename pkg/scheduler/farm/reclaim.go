@@ -58,14 +58,20 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", farmKey, current.State.Assigned, current.State.Min))
 	}
 	reclaimAttempts.WithLabelValues(farmKey.String()).Inc()
+	// The scheduler's queue may hand the pod over before the cache's own handler has counted it;
+	// count it now so that it makes demand (counting is idempotent).
+	p.farms.AddPod(pod)
 
 	farmType := quota.TypeOf(s.farm)
 	plan := quota.PlanReclaim(p.standings(farmType))
 	if len(plan.Owed) == 0 {
 		var msg string
-		if plan.Leaving > 0 {
+		switch {
+		case plan.Demand == 0:
+			msg = fmt.Sprintf("reclaim: no guaranteed demand of type %s", farmType)
+		case plan.Leaving > 0:
 			msg = fmt.Sprintf("reclaim: waiting for %d reclaimed executors of type %s to terminate", plan.Leaving, farmType)
-		} else {
+		default:
 			msg = fmt.Sprintf("reclaim: no farm of type %s is over its minimum", farmType)
 		}
 		logger.V(4).Info("Nothing to reclaim", "pod", klog.KObj(pod), "farm", farmKey, "demand", plan.Demand, "leaving", plan.Leaving)
