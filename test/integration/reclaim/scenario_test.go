@@ -161,11 +161,12 @@ func (s *scenario) waitUnschedulable(farm types.NamespacedName, pod, want string
 type evictionLog struct {
 	mu     sync.Mutex
 	byFarm map[string]map[types.UID]bool
+	nodes  map[string]bool
 }
 
 // watchEvictions follows executors of labelKey that get a deletion timestamp.
 func watchEvictions(t *testing.T, labelKey string) *evictionLog {
-	l := &evictionLog{byFarm: map[string]map[types.UID]bool{}}
+	l := &evictionLog{byFarm: map[string]map[types.UID]bool{}, nodes: map[string]bool{}}
 	factory := informers.NewSharedInformerFactoryWithOptions(cluster.Clientset, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = labelKey
 	}))
@@ -180,6 +181,7 @@ func watchEvictions(t *testing.T, labelKey string) *evictionLog {
 			l.byFarm[p.Namespace] = map[types.UID]bool{}
 		}
 		l.byFarm[p.Namespace][p.UID] = true
+		l.nodes[p.Spec.NodeName] = true
 	}
 	if _, err := factory.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    record,
@@ -203,6 +205,13 @@ func (l *evictionLog) counts() map[string]int {
 		out[ns] = len(uids)
 	}
 	return out
+}
+
+// nodesTouched counts the nodes evictions happened on.
+func (l *evictionLog) nodesTouched() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.nodes)
 }
 
 // events returns the reasons and messages of the events about a pod.
