@@ -32,6 +32,7 @@ func run() error {
 	fs.DurationVar(&opts.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a standby waits before taking over a lease that was not renewed.")
 	fs.DurationVar(&opts.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps retrying to renew before it gives up leadership.")
 	fs.DurationVar(&opts.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "How often replicas try to acquire or renew the lease.")
+	fs.DurationVar(&opts.FailedExecutorRetention, "failed-executor-retention", controller.DefaultFailedExecutorRetention, "How long a Failed executor is kept for inspection before it is deleted.")
 	klog.InitFlags(fs)
 	flag.Parse()
 	if args := flag.Args(); len(args) > 0 {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -27,7 +28,13 @@ type Options struct {
 	LeaderElectionNamespace string
 	// LeaseDuration, RenewDeadline and RetryPeriod tune leader election.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// FailedExecutorRetention is how long a Failed executor is kept before it is deleted.
+	FailedExecutorRetention time.Duration
 }
+
+// DefaultFailedExecutorRetention keeps a Failed executor long enough to read its logs and status,
+// short enough that failures do not pile up (the original operator cleaned them at once).
+const DefaultFailedExecutorRetention = time.Minute
 
 // LeaderElectionID names the lease farm-controller replicas compete for.
 const LeaderElectionID = "farm-controller.farmcontroller.toinfn.it"
@@ -72,6 +79,20 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	ctx := context.Background()
+	if err := addIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return nil, fmt.Errorf("adding indexes: %w", err)
+	}
+	retention := opts.FailedExecutorRetention
+	if retention <= 0 {
+		retention = DefaultFailedExecutorRetention
+	}
+	if err := (&FarmReconciler{Client: mgr.GetClient(), FailedRetention: retention, Recorder: mgr.GetEventRecorder("farm-controller")}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the Farm controller: %w", err)
+	}
+	if err := (&FarmManagerReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the FarmManager controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding healthz check: %w", err)

@@ -43,3 +43,20 @@ func IsError(pod *corev1.Pod) bool {
 func IsSchedulable(pod *corev1.Pod, schedulerName string) bool {
 	return IsPending(pod) && pod.Spec.SchedulerName == schedulerName && len(pod.Spec.SchedulingGates) == 0
 }
+
+// ReclaimCondition returns the DisruptionTarget condition farm-scheduler sets on an executor it
+// reclaims, or nil.
+func ReclaimCondition(pod *corev1.Pod) *corev1.PodCondition {
+	for i := range pod.Status.Conditions {
+		c := &pod.Status.Conditions[i]
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Reason == corev1.PodReasonPreemptionByScheduler {
+			return c
+		}
+	}
+	return nil
+}
+
+// IsBeingReclaimed reports whether the executor was reclaimed and is still terminating.
+func IsBeingReclaimed(pod *corev1.Pod) bool {
+	return IsTerminating(pod) && !IsFinished(pod) && ReclaimCondition(pod) != nil
+}

@@ -60,12 +60,20 @@ type FarmStatus struct {
 	// ErrorExecutors counts executors in phase Failed.
 	// +optional
 	ErrorExecutors int32 `json:"errorExecutors"`
-	// Overquota is how many assigned executors exceed MinExecutors.
+	// Overquota is how many assigned executors exceed MinExecutors: the executors this farm
+	// borrows, and the most a reclaim may take from it.
 	// +optional
 	Overquota int32 `json:"overquota"`
 	// ScaledownTriggered counts consecutive reclaim triggers against this farm (hysteresis).
 	// +optional
 	ScaledownTriggered int32 `json:"scaledownTriggered"`
+
+	// ReclaimingExecutors counts executors being evicted by a reclaim, still terminating.
+	// +optional
+	ReclaimingExecutors int32 `json:"reclaimingExecutors,omitempty"`
+	// LastReclaimTime is when an executor of this farm was last marked for reclaim.
+	// +optional
+	LastReclaimTime *metav1.Time `json:"lastReclaimTime,omitempty"`
 
 	// Selector is the label selector of this farm's executors, for the scale subresource.
 	// +optional

@@ -1,0 +1,241 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/pkg/quota"
+)
+
+// FieldManager owns the Farm and FarmManager status fields the controller writes (everything
+// but status.scaledownTriggered, which farm-scheduler applies with its own manager).
+const FieldManager = "farm-controller"
+
+// Condition types of a Farm.
+const (
+	// ConditionGuaranteeMet is False while the farm is below its minimum with executors waiting.
+	ConditionGuaranteeMet = "GuaranteeMet"
+	// ConditionBorrowing is True while the farm holds executors beyond its minimum.
+	ConditionBorrowing = "Borrowing"
+	// ConditionReclaiming is True while executors of the farm are being reclaimed.
+	ConditionReclaiming = "Reclaiming"
+	// ConditionConflict is True when an older Farm selects the same executors and owns them.
+	ConditionConflict = "Conflict"
+)
+
+// FarmReconciler keeps each Farm's status true: the original operator's counters, the reclaim
+// view and conditions, written only when they change.
+type FarmReconciler struct {
+	client.Client
+	// FailedRetention is how long a Failed executor is kept for inspection before it is deleted.
+	FailedRetention time.Duration
+	Recorder        events.EventRecorder
+	now             func() time.Time
+}
+
+// SetupWithManager watches Farms and the pods they select.
+func (r *FarmReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("farm").
+		For(&farmv1alpha1.Farm{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.farmsSelecting)).
+		Complete(r)
+}
+
+// farmsSelecting maps a pod to every Farm of its namespace whose selector matches it: the owner
+// and any younger Farm in conflict with it.
+func (r *FarmReconciler) farmsSelecting(ctx context.Context, obj client.Object) []reconcile.Request {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil
+	}
+	farms, err := farmsIn(ctx, r.Client, pod.Namespace)
+	if err != nil {
+		klog.FromContext(ctx).Error(err, "Listing Farms for a pod event", "pod", klog.KObj(pod))
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, f := range farms {
+		if quota.Selects(f, pod) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: quota.Key(f)})
+		}
+	}
+	return reqs
+}
+
+// Reconcile computes a Farm's status from its executors and applies it if it changed.
+func (r *FarmReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	logger := klog.FromContext(ctx)
+	farm := &farmv1alpha1.Farm{}
+	if err := r.Get(ctx, req.NamespacedName, farm); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	o, err := observe(ctx, r.Client, farm)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	requeue, err := r.cleanUpFailed(ctx, o)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+
+	want := desiredStatus(o, farm.Status, r.now())
+	if apiequality.Semantic.DeepEqual(want, withoutSchedulerFields(farm.Status)) {
+		return reconcile.Result{RequeueAfter: requeue}, nil
+	}
+	if err := r.applyStatus(ctx, farm, want); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, fmt.Errorf("applying status of Farm %s: %w", req.NamespacedName, err)
+	}
+	logger.V(2).Info("Farm status updated", "farm", req.NamespacedName, "running", want.RunningExecutors, "pending", want.PendingExecutors, "overquota", want.Overquota)
+	return reconcile.Result{RequeueAfter: requeue}, nil
+}
+
+// withoutSchedulerFields drops what the controller does not own, for comparison.
+func withoutSchedulerFields(s farmv1alpha1.FarmStatus) farmv1alpha1.FarmStatus {
+	s.ScaledownTriggered = 0
+	return s
+}
+
+// desiredStatus is the status the controller owns, from an observation. Conditions keep their
+// transition times when their status does not change.
+func desiredStatus(o *observation, current farmv1alpha1.FarmStatus, now time.Time) farmv1alpha1.FarmStatus {
+	st := o.state
+	s := farmv1alpha1.FarmStatus{
+		AllExecutors:        st.All,
+		RunningExecutors:    st.Running,
+		PendingExecutors:    st.Pending,
+		ErrorExecutors:      st.Error,
+		Overquota:           st.Overquota(),
+		ReclaimingExecutors: o.reclaiming,
+		LastReclaimTime:     current.LastReclaimTime,
+		Selector:            labelIndexValue(o.farm.Spec.LabelKey, o.farm.Spec.LabelValue),
+		ObservedGeneration:  o.farm.Generation,
+		Conditions:          append([]metav1.Condition(nil), current.Conditions...),
+	}
+	if o.lastReclaim != nil && (s.LastReclaimTime == nil || s.LastReclaimTime.Before(o.lastReclaim)) {
+		s.LastReclaimTime = o.lastReclaim
+	}
+	gen := o.farm.Generation
+	set := func(t string, status bool, reason, msg string) {
+		c := metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: reason, Message: msg, ObservedGeneration: gen, LastTransitionTime: metav1.NewTime(now)}
+		if status {
+			c.Status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&s.Conditions, c)
+	}
+	switch {
+	case !st.BelowMin():
+		set(ConditionGuaranteeMet, true, "AtOrAboveMinimum", fmt.Sprintf("%d executors assigned, minimum %d", st.Assigned, st.Min))
+	case st.GuaranteedDemand() > 0:
+		set(ConditionGuaranteeMet, false, "WaitingForExecutors", fmt.Sprintf("%d executors assigned, minimum %d, %d waiting", st.Assigned, st.Min, st.Schedulable))
+	default:
+		set(ConditionGuaranteeMet, true, "NotRequested", fmt.Sprintf("%d executors assigned, minimum %d, none waiting", st.Assigned, st.Min))
+	}
+	if st.Borrowing() {
+		set(ConditionBorrowing, true, "AboveMinimum", fmt.Sprintf("%d executors borrowed beyond the minimum %d", st.Overquota(), st.Min))
+	} else {
+		set(ConditionBorrowing, false, "AtOrBelowMinimum", fmt.Sprintf("%d executors assigned, minimum %d", st.Assigned, st.Min))
+	}
+	if o.reclaiming > 0 {
+		set(ConditionReclaiming, true, "ExecutorsEvicted", fmt.Sprintf("%d executors are being reclaimed for farms below their minimum", o.reclaiming))
+	} else {
+		set(ConditionReclaiming, false, "NoReclaim", "no executor is being reclaimed")
+	}
+	if o.conflictWith != "" {
+		set(ConditionConflict, true, "SelectorOverlap", fmt.Sprintf("Farm %s is older and owns executors this Farm selects; they are counted there", o.conflictWith))
+	} else {
+		set(ConditionConflict, false, "NoOverlap", "no older Farm owns executors this Farm selects")
+	}
+	return s
+}
+
+// applyStatus writes the fields the controller owns by server-side apply.
+func (r *FarmReconciler) applyStatus(ctx context.Context, farm *farmv1alpha1.Farm, s farmv1alpha1.FarmStatus) error {
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&s)
+	if err != nil {
+		return err
+	}
+	// Never claim the scheduler's field.
+	delete(content, "scaledownTriggered")
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": farmv1alpha1.GroupVersion.String(),
+		"kind":       "Farm",
+		"metadata":   map[string]any{"name": farm.Name, "namespace": farm.Namespace},
+		"status":     content,
+	}}
+	return r.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership)
+}
+
+// cleanUpFailed deletes the farm's Failed executors older than the retention, with one event per
+// batch, and returns when to look again for those still retained.
+func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (time.Duration, error) {
+	now := r.now()
+	var next time.Duration
+	var deleted []string
+	for _, p := range o.owned {
+		if !quota.IsError(p) || p.DeletionTimestamp != nil {
+			continue
+		}
+		age := now.Sub(failedAt(p))
+		if age < r.FailedRetention {
+			if left := r.FailedRetention - age; next == 0 || left < next {
+				next = left
+			}
+			continue
+		}
+		err := r.Delete(ctx, p, client.Preconditions{UID: &p.UID})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return 0, fmt.Errorf("deleting Failed executor %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		if err == nil {
+			deleted = append(deleted, p.Name)
+		}
+	}
+	if len(deleted) > 0 && r.Recorder != nil {
+		r.Recorder.Eventf(o.farm, nil, corev1.EventTypeNormal, "FailedExecutorsCleaned", "Delete",
+			"Deleted %d Failed executors after %s: %v", len(deleted), r.FailedRetention, deleted)
+	}
+	return next, nil
+}
+
+// failedAt is when an executor failed: its latest container finish, else its Ready condition's
+// last transition, else its creation.
+func failedAt(p *corev1.Pod) time.Time {
+	var t time.Time
+	for _, cs := range p.Status.ContainerStatuses {
+		if term := cs.State.Terminated; term != nil && term.FinishedAt.Time.After(t) {
+			t = term.FinishedAt.Time
+		}
+	}
+	if !t.IsZero() {
+		return t
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return p.CreationTimestamp.Time
+}
