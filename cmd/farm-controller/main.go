@@ -33,6 +33,7 @@ func run() error {
 	fs.DurationVar(&opts.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps retrying to renew before it gives up leadership.")
 	fs.DurationVar(&opts.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "How often replicas try to acquire or renew the lease.")
 	fs.DurationVar(&opts.FailedExecutorRetention, "failed-executor-retention", controller.DefaultFailedExecutorRetention, "How long a Failed executor is kept for inspection before it is deleted.")
+	fs.DurationVar(&opts.ScaleDownTriggerInterval, "scale-down-trigger-interval", time.Second, "Spacing of the triggers a farm above its maxExecutors withstands (scaledownAfterNTriggers) before its newest executors are evicted.")
 	klog.InitFlags(fs)
 	flag.Parse()
 	if args := flag.Args(); len(args) > 0 {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,7 +47,13 @@ type FarmReconciler struct {
 	// FailedRetention is how long a Failed executor is kept for inspection before it is deleted.
 	FailedRetention time.Duration
 	Recorder        events.EventRecorder
-	now             func() time.Time
+	// ScaleDown enforces a lowered maxExecutors.
+	ScaleDown *scaleDown
+	now       func() time.Time
+
+	mu sync.Mutex
+	// waitingSince is when each farm was last seen below its minimum with executors waiting.
+	waitingSince map[string]time.Time
 }
 
 // SetupWithManager watches Farms and the pods they select.
@@ -87,15 +94,29 @@ func (r *FarmReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	logger := klog.FromContext(ctx)
 	farm := &farmv1alpha1.Farm{}
 	if err := r.Get(ctx, req.NamespacedName, farm); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetMetrics(req.Namespace, req.Name)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	o, err := observe(ctx, r.Client, farm)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	observeMetrics(o)
+	r.observeWaiting(o)
 	requeue, err := r.cleanUpFailed(ctx, o)
 	if err != nil {
 		return reconcile.Result{}, err
+	}
+	if r.ScaleDown != nil {
+		again, err := r.ScaleDown.run(ctx, o)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if again > 0 && (requeue == 0 || again < requeue) {
+			requeue = again
+		}
 	}
 
 	want := desiredStatus(o, farm.Status, r.now())
@@ -211,6 +232,7 @@ func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (tim
 		}
 		if err == nil {
 			deleted = append(deleted, p.Name)
+			failedCleaned.WithLabelValues(quota.Key(o.farm).String()).Inc()
 		}
 	}
 	if len(deleted) > 0 && r.Recorder != nil {
@@ -238,4 +260,24 @@ func failedAt(p *corev1.Pod) time.Time {
 		}
 	}
 	return p.CreationTimestamp.Time
+}
+
+// observeWaiting accumulates the time a farm spends below its minimum with executors waiting.
+func (r *FarmReconciler) observeWaiting(o *observation) {
+	key := quota.Key(o.farm).String()
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.waitingSince == nil {
+		r.waitingSince = map[string]time.Time{}
+	}
+	since, was := r.waitingSince[key]
+	if was {
+		belowMinWaiting.WithLabelValues(key).Add(now.Sub(since).Seconds())
+	}
+	if o.state.GuaranteedDemand() > 0 {
+		r.waitingSince[key] = now
+	} else {
+		delete(r.waitingSince, key)
+	}
 }

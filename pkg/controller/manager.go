@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"net/http"
 	"time"
 
@@ -30,6 +32,9 @@ type Options struct {
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// FailedExecutorRetention is how long a Failed executor is kept before it is deleted.
 	FailedExecutorRetention time.Duration
+	// ScaleDownTriggerInterval spaces the triggers a farm above its maxExecutors withstands
+	// (scaledownAfterNTriggers) before it is scaled down.
+	ScaleDownTriggerInterval time.Duration
 }
 
 // DefaultFailedExecutorRetention keeps a Failed executor long enough to read its logs and status,
@@ -88,7 +93,21 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if retention <= 0 {
 		retention = DefaultFailedExecutorRetention
 	}
-	if err := (&FarmReconciler{Client: mgr.GetClient(), FailedRetention: retention, Recorder: mgr.GetEventRecorder("farm-controller")}).SetupWithManager(mgr); err != nil {
+	interval := opts.ScaleDownTriggerInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating clientset: %w", err)
+	}
+	farms := &FarmReconciler{
+		Client:          mgr.GetClient(),
+		FailedRetention: retention,
+		Recorder:        mgr.GetEventRecorder("farm-controller"),
+		ScaleDown:       &scaleDown{clientset: clientset, interval: interval, now: time.Now, triggers: map[types.NamespacedName]*scaleDownTrigger{}},
+	}
+	if err := farms.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Farm controller: %w", err)
 	}
 	if err := (&FarmManagerReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {

@@ -59,7 +59,7 @@ func observe(ctx context.Context, c client.Reader, farm *farmv1alpha1.Farm) (*ob
 		if quota.IsBeingReclaimed(p) {
 			o.reclaiming++
 		}
-		if c := quota.ReclaimCondition(p); c != nil && (o.lastReclaim == nil || o.lastReclaim.Before(&c.LastTransitionTime)) {
+		if c := quota.EvictionCondition(p); c != nil && c.Reason == quota.ReasonReclaimed && (o.lastReclaim == nil || o.lastReclaim.Before(&c.LastTransitionTime)) {
 			t := c.LastTransitionTime
 			o.lastReclaim = &t
 		}

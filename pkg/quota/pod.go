@@ -44,12 +44,23 @@ func IsSchedulable(pod *corev1.Pod, schedulerName string) bool {
 	return IsPending(pod) && pod.Spec.SchedulerName == schedulerName && len(pod.Spec.SchedulingGates) == 0
 }
 
-// ReclaimCondition returns the DisruptionTarget condition farm-scheduler sets on an executor it
-// reclaims, or nil.
-func ReclaimCondition(pod *corev1.Pod) *corev1.PodCondition {
+// EvictedCondition is the pod condition Farm sets on an executor it evicts, before the eviction:
+// the Eviction API then sets DisruptionTarget with its own reason, so Farm's reason lives here.
+const EvictedCondition corev1.PodConditionType = "farmcontroller.toinfn.it/Evicted"
+
+// Reasons of EvictedCondition.
+const (
+	// ReasonReclaimed: farm-scheduler took a borrowed executor back for a farm below its minimum.
+	ReasonReclaimed = "Reclaimed"
+	// ReasonScaledDown: farm-controller enforced a lowered maxExecutors.
+	ReasonScaledDown = "ScaledDown"
+)
+
+// EvictionCondition returns the condition Farm set on an executor it evicted, or nil.
+func EvictionCondition(pod *corev1.Pod) *corev1.PodCondition {
 	for i := range pod.Status.Conditions {
 		c := &pod.Status.Conditions[i]
-		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Reason == corev1.PodReasonPreemptionByScheduler {
+		if c.Type == EvictedCondition && c.Status == corev1.ConditionTrue {
 			return c
 		}
 	}
@@ -58,5 +69,6 @@ func ReclaimCondition(pod *corev1.Pod) *corev1.PodCondition {
 
 // IsBeingReclaimed reports whether the executor was reclaimed and is still terminating.
 func IsBeingReclaimed(pod *corev1.Pod) bool {
-	return IsTerminating(pod) && !IsFinished(pod) && ReclaimCondition(pod) != nil
+	c := EvictionCondition(pod)
+	return IsTerminating(pod) && !IsFinished(pod) && c != nil && c.Reason == ReasonReclaimed
 }

@@ -9,7 +9,7 @@ import (
 
 func TestIsBeingReclaimed(t *testing.T) {
 	now := metav1.Now()
-	marked := corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: corev1.PodReasonPreemptionByScheduler}
+	marked := corev1.PodCondition{Type: EvictedCondition, Status: corev1.ConditionTrue, Reason: ReasonReclaimed}
 	tests := []struct {
 		name       string
 		conditions []corev1.PodCondition
@@ -20,7 +20,8 @@ func TestIsBeingReclaimed(t *testing.T) {
 		{name: "marked and terminating", conditions: []corev1.PodCondition{marked}, deleting: true, phase: corev1.PodRunning, want: true},
 		{name: "marked, not yet terminating", conditions: []corev1.PodCondition{marked}, phase: corev1.PodRunning, want: false},
 		{name: "terminating for another reason", deleting: true, phase: corev1.PodRunning, want: false},
-		{name: "disruption by another cause", conditions: []corev1.PodCondition{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI"}}, deleting: true, phase: corev1.PodRunning, want: false},
+		{name: "evicted by someone else", conditions: []corev1.PodCondition{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI"}}, deleting: true, phase: corev1.PodRunning, want: false},
+		{name: "scaled down, not reclaimed", conditions: []corev1.PodCondition{{Type: EvictedCondition, Status: corev1.ConditionTrue, Reason: ReasonScaledDown}}, deleting: true, phase: corev1.PodRunning, want: false},
 		{name: "marked but finished", conditions: []corev1.PodCondition{marked}, deleting: true, phase: corev1.PodSucceeded, want: false},
 	}
 	for _, tc := range tests {
