@@ -3,6 +3,7 @@ package farm
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -14,7 +15,6 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	"k8s.io/kubernetes/pkg/scheduler/framework/preemption"
-	"time"
 
 	"github.com/toinfn/farm/pkg/apis/config"
 	_ "github.com/toinfn/farm/pkg/apis/config/scheme" // FarmArgs decode from a KubeSchedulerConfiguration

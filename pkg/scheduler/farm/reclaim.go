@@ -182,7 +182,8 @@ type candidateVictim struct {
 
 // SelectVictimsOnNode picks the fewest executors whose removal lets the pod fit on the node:
 // only executors of farms the plan says owe executors, never more from a farm than it owes;
-// farms owing the most first; inside a farm lower priority first, then the youngest.
+// farms owing the most first; inside a farm lower priority first, then the youngest. As upstream
+// does, it removes all allowed executors, then reprieves as many as still leave room.
 func (r *reclaimer) SelectVictimsOnNode(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, nodeInfo fwk.NodeInfo, _ []*preemption.DomainVictim, pdbs []*policy.PodDisruptionBudget) ([]*corev1.Pod, int, *fwk.Status) {
 	d, err := state.Read(planKey)
 	if err != nil {
@@ -230,9 +231,11 @@ func (r *reclaimer) SelectVictimsOnNode(ctx context.Context, state fwk.CycleStat
 		return quota.VictimFirst(a.pod, b.pod)
 	})
 
-	var victims []*corev1.Pod
+	// Remove every executor the plan allows, farm owing the most first, each farm within what
+	// it owes; then put back as many as possible, most valuable first, so the victims are the
+	// fewest that make room.
+	var removed []candidateVictim
 	for len(candidates) > 0 {
-		// Take the next executor of the farm that owes the most right now.
 		best := 0
 		for i, c := range candidates {
 			if owed[c.farm] > owed[candidates[best].farm] {
@@ -251,13 +254,43 @@ func (r *reclaimer) SelectVictimsOnNode(ctx context.Context, state fwk.CycleStat
 			return nil, 0, s
 		}
 		owed[c.farm]--
+		removed = append(removed, c)
+	}
+	if s := r.p.handle.RunFilterPluginsWithNominatedPods(ctx, state, pod, nodeInfo); !s.IsSuccess() {
+		return nil, 0, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "the executors the plan allows on this node do not make room")
+	}
+	var victims []*corev1.Pod
+	for i := len(removed) - 1; i >= 0; i-- {
+		c := removed[i]
+		nodeInfo.AddPodInfo(c.info)
+		if s := r.p.handle.RunPreFilterExtensionAddPod(ctx, state, pod, c.info, nodeInfo); !s.IsSuccess() {
+			return nil, 0, s
+		}
+		if r.p.handle.RunFilterPluginsWithNominatedPods(ctx, state, pod, nodeInfo).IsSuccess() {
+			continue // reprieved
+		}
+		if err := nodeInfo.RemovePod(logger, c.pod); err != nil {
+			return nil, 0, fwk.AsStatus(err)
+		}
+		if s := r.p.handle.RunPreFilterExtensionRemovePod(ctx, state, pod, c.info, nodeInfo); !s.IsSuccess() {
+			return nil, 0, s
+		}
 		victims = append(victims, c.pod)
-		if s := r.p.handle.RunFilterPluginsWithNominatedPods(ctx, state, pod, nodeInfo); s.IsSuccess() {
-			violating, _ := preemption.FilterVictimsWithPDBViolation(podVictims(victims), pdbs)
-			return victims, len(violating), nil
+	}
+	if len(victims) == 0 {
+		// Room that executors already leaving free is enough here; a victim is still owed, and
+		// this node's executors are the ones the plan prefers.
+		victims = append(victims, removed[0].pod)
+		if err := nodeInfo.RemovePod(logger, removed[0].pod); err != nil {
+			return nil, 0, fwk.AsStatus(err)
 		}
 	}
-	return nil, 0, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "the executors the plan allows on this node do not make room")
+	// Most preferred victim first, as the plan ordered them.
+	for i, j := 0, len(victims)-1; i < j; i, j = i+1, j-1 {
+		victims[i], victims[j] = victims[j], victims[i]
+	}
+	violating, _ := preemption.FilterVictimsWithPDBViolation(podVictims(victims), pdbs)
+	return victims, len(violating), nil
 }
 
 // podVictims wraps pods for the upstream PDB accounting.

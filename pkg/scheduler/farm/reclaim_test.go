@@ -217,9 +217,6 @@ func TestSelectVictimsOnNode(t *testing.T) {
 		wantViolations int
 		wantCode       fwk.Code
 		wantReason     string
-		// bug, when set, names a known defect: the case states the guarantee, and a mismatch
-		// skips instead of failing.
-		bug string
 	}{
 		{
 			name:      "one executor makes room: the youngest of the only owing farm",
@@ -428,7 +425,6 @@ func TestSelectVictimsOnNode(t *testing.T) {
 			preemptor: spark("carol", "w", "", cpu("3")),
 			owed:      map[string]int32{"alice": 2, "bob": 1},
 			want:      []string{"bob/big"},
-			bug:       "greedy selection never reprieves: the small executor taken first is not needed",
 		},
 		{
 			name: "fewest within a farm: the older big executor suffices alone",
@@ -439,7 +435,6 @@ func TestSelectVictimsOnNode(t *testing.T) {
 			preemptor: spark("carol", "w", "", cpu("3")),
 			owed:      map[string]int32{"alice": 2},
 			want:      []string{"alice/old-big"},
-			bug:       "greedy selection never reprieves: the young small executor taken first is not needed",
 		},
 	}
 	for _, tc := range tests {
@@ -477,9 +472,6 @@ func TestSelectVictimsOnNode(t *testing.T) {
 			victims, violations, status := r.SelectVictimsOnNode(ctx, state, tc.preemptor, nodeInfo.Snapshot(), nil, tc.pdbs)
 
 			got := podNames(victims)
-			if tc.bug != "" && (status.Code() != tc.wantCode || !cmp.Equal(tc.want, got)) {
-				t.Skipf("KNOWN BUG (%s): victims %q, status %v; want victims %q", tc.bug, got, status, tc.want)
-			}
 			if status.Code() != tc.wantCode {
 				t.Fatalf("status = %v, want code %v", status, tc.wantCode)
 			}

@@ -21,9 +21,8 @@ import (
 
 func createNamespace(t *testing.T, name string) {
 	t.Helper()
-	_, err := cluster.Clientset.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", name, err)
+	if err := cluster.CreateNamespace(t.Context(), name); err != nil {
+		t.Fatal(err)
 	}
 }
 
