@@ -11,9 +11,6 @@ import (
 	"github.com/toinfn/farm/pkg/quota"
 )
 
-// SchedulerName is the scheduler whose pending executors make guaranteed demand.
-const SchedulerName = "farm-scheduler"
-
 // observation is what the controller sees of one Farm: its counts and its executors.
 type observation struct {
 	farm  *farmv1alpha1.Farm
@@ -45,7 +42,7 @@ func observe(ctx context.Context, c client.Reader, farm *farmv1alpha1.Farm) (*ob
 			farm = f
 		}
 	}
-	snap := quota.NewSnapshot(farms, pods, SchedulerName)
+	snap := quota.NewSnapshot(farms, pods, quota.SchedulerName)
 	st, _ := snap.State(key)
 	o := &observation{farm: farm, state: st}
 	if owner, ok := snap.ConflictsWith(key); ok {

@@ -4,6 +4,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
+// SchedulerName is the scheduler executors opt in with (spec.schedulerName). Only pending pods
+// addressed to it make guaranteed demand: a pod another scheduler owns cannot be helped by a
+// reclaim.
+const SchedulerName = "farm-scheduler"
+
 // IsTerminating reports whether the pod has been asked to go away (it may still be running its
 // grace period, e.g. a Spark executor decommissioning).
 func IsTerminating(pod *corev1.Pod) bool {

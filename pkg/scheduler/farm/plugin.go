@@ -28,9 +28,8 @@ import (
 // Name is the plugin's name in a KubeSchedulerConfiguration.
 const Name = "Farm"
 
-// SchedulerName is the scheduler name farm executors opt in with; only pending pods addressed to
-// it make guaranteed demand.
-const SchedulerName = "farm-scheduler"
+// SchedulerName is the scheduler name farm executors opt in with.
+const SchedulerName = quota.SchedulerName
 
 // stateKey keys the plugin's per-cycle data in CycleState.
 const stateKey fwk.StateKey = Name
