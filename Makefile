@@ -5,6 +5,7 @@
 #   make demo      the embedded demo: control plane, scheduler, controller, two tenants
 #   make generate  regenerate deepcopy code and CRDs from the API types
 #   make verify    gofmt, go vet, generated files fresh, go.mod tidy
+#   make bench     the benchmarks of docs/benchmarks.md (not part of make test)
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
@@ -12,7 +13,7 @@ CRD_DIR  := manifests/crds
 # Integration tests take the binaries from here, so they test exactly what `make build` ships.
 export FARM_BIN_DIR := $(BIN)
 
-.PHONY: all build test unit integration generate verify demo clean
+.PHONY: all build test unit integration bench generate verify demo clean
 
 all: build
 
@@ -27,6 +28,10 @@ integration: build
 
 test: build
 	$(GO) test -timeout 30m ./...
+
+# Benchmarks report timings: run them on a quiet machine and compare variants of one run only.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./pkg/...
 
 generate:
 	$(GO) tool controller-gen object paths=./pkg/apis/...

@@ -19,6 +19,11 @@ var farmEventResource = fwk.EventResource(farmsResource.Resource + "." + farmsRe
 
 // EventsToRegister lists the events that can make a pod rejected by this plugin schedulable:
 // a Farm created or changed (a raised ceiling), and an executor of the pod's farm leaving.
+//
+// A new node is deliberately not here: the only rejection that is this plugin's own is the
+// farm's ceiling, which no node can lift. A pod that waits for room was rejected by the resource
+// filters, whose own hints requeue it when a node arrives; a pod waiting out a reclaim's
+// hysteresis is reactivated by the plugin on the trigger cadence.
 func (p *Plugin) EventsToRegister(context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
 		{Event: fwk.ClusterEvent{Resource: farmEventResource, ActionType: fwk.Add | fwk.Update}, QueueingHintFn: p.isSchedulableAfterFarmChange},

@@ -42,7 +42,7 @@ func executor(namespace, name, node string) *corev1.Pod {
 }
 
 // newTestPlugin returns a plugin whose cache holds farms and pods, as its informers would.
-func newTestPlugin(t *testing.T, farms []*farmv1alpha1.Farm, pods []*corev1.Pod) *Plugin {
+func newTestPlugin(t testing.TB, farms []*farmv1alpha1.Farm, pods []*corev1.Pod) *Plugin {
 	t.Helper()
 	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	c := farmcache.New(SchedulerName, corelisters.NewPodLister(indexer))

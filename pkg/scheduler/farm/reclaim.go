@@ -3,7 +3,6 @@ package farm
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -89,7 +88,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	state.Write(planKey, &reclaimPlan{owed: ready})
 	logger.V(2).Info("Reclaiming borrowed executors", "pod", klog.KObj(pod), "farm", farmKey, "demand", plan.Demand, "leaving", plan.Leaving, "owed", byName(plan.Owed), "ready", byName(ready))
 
-	result, status := p.evaluator.Preempt(ctx, state, pod, m)
+	result, status := p.evaluator.Preempt(ctx, state, pod, &victimNodesFirst{NodeToStatusReader: m, rank: p.victimNodeRanks(ready)})
 	if !status.IsSuccess() {
 		if len(waiting) > 0 {
 			p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
@@ -125,13 +124,80 @@ type reclaimer struct {
 	p *Plugin
 }
 
-// GetOffsetAndNumCandidates considers every node: the plan caps victims per farm, so a node
-// that looks worse on a partial scan may be the only one with the right farm's executors.
+// Bounds of the candidate search, as DefaultPreemption's defaults: the dry run stops once it has
+// found this many nodes where the reclaim works.
+const (
+	minCandidateNodesPercentage = 10
+	minCandidateNodesAbsolute   = 100
+)
+
+// GetOffsetAndNumCandidates bounds the search as upstream does (a tenth of the nodes, at least
+// 100 candidates found), but from the first node: victimNodesFirst hands the dry run only nodes
+// holding executors the plan may take, best victims first, so the bounded search still sees the
+// nodes of the youngest, lowest-priority executors of the farms that owe the most. Visiting every
+// node would make a reclaim cost O(every pod in the cluster) (see docs/benchmarks.md).
 func (r *reclaimer) GetOffsetAndNumCandidates(numNodes int32) (int32, int32) {
-	if numNodes == 0 {
-		return 0, 0
+	n := max(numNodes*minCandidateNodesPercentage/100, minCandidateNodesAbsolute)
+	return 0, min(n, numNodes)
+}
+
+// victimNodesFirst narrows the nodes the evaluator dry-runs to those holding executors of farms
+// that owe executors, ordered by the best victim each holds.
+type victimNodesFirst struct {
+	fwk.NodeToStatusReader
+	// rank is, for each node holding an owed farm's executor, the position of its best victim.
+	rank map[string]int
+}
+
+// NodesForStatusCode returns the nodes the filters rejected with code that hold reclaimable
+// executors, best first.
+func (v *victimNodesFirst) NodesForStatusCode(lister fwk.NodeInfoLister, code fwk.Code) ([]fwk.NodeInfo, error) {
+	nodes, err := v.NodeToStatusReader.NodesForStatusCode(lister, code)
+	if err != nil {
+		return nil, err
 	}
-	return rand.Int32N(numNodes), numNodes
+	out := nodes[:0:0]
+	for _, n := range nodes {
+		if _, ok := v.rank[n.Node().Name]; ok {
+			out = append(out, n)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return v.rank[out[i].Node().Name] < v.rank[out[j].Node().Name] })
+	return out, nil
+}
+
+// victimNodeRanks orders the nodes holding executors of the owing farms: the farm owing the most
+// first, inside a farm lower priority then youngest first (quota.VictimFirst). It costs O(the
+// owing farms' executors).
+func (p *Plugin) victimNodeRanks(owed map[types.NamespacedName]int32) map[string]int {
+	type victim struct {
+		pod  *corev1.Pod
+		owes int32
+	}
+	var victims []victim
+	for key, n := range owed {
+		if n <= 0 {
+			continue
+		}
+		for _, pod := range p.farms.Executors(key) {
+			if quota.IsAssigned(pod) {
+				victims = append(victims, victim{pod: pod, owes: n})
+			}
+		}
+	}
+	sort.Slice(victims, func(i, j int) bool {
+		if victims[i].owes != victims[j].owes {
+			return victims[i].owes > victims[j].owes
+		}
+		return quota.VictimFirst(victims[i].pod, victims[j].pod)
+	})
+	rank := make(map[string]int, len(victims))
+	for i, v := range victims {
+		if _, ok := rank[v.pod.Spec.NodeName]; !ok {
+			rank[v.pod.Spec.NodeName] = i
+		}
+	}
+	return rank
 }
 
 // CandidatesToVictimsMap maps each candidate node to its victims.

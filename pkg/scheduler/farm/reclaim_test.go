@@ -115,7 +115,7 @@ type reclaimFixture struct {
 	snapshot *internalcache.Snapshot
 }
 
-func newReclaimFixture(ctx context.Context, t *testing.T, farms []*farmv1alpha1.Farm, nodeNames []string, pods []*corev1.Pod, nominated []*corev1.Pod) *reclaimFixture {
+func newReclaimFixture(ctx context.Context, t testing.TB, farms []*farmv1alpha1.Farm, nodeNames []string, pods []*corev1.Pod, nominated []*corev1.Pod) *reclaimFixture {
 	t.Helper()
 	// The framework instruments its plugins with the scheduler's metrics.
 	schedmetrics.Register()
@@ -662,6 +662,72 @@ func TestPodEligibleToPreemptOthers(t *testing.T) {
 			got, reason := r.PodEligibleToPreemptOthers(ctx, tc.pod, tc.status)
 			if diff := cmp.Diff([]any{tc.want, tc.wantReason}, []any{got, reason}); diff != "" {
 				t.Errorf("eligible, reason (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVictimNodesFirst(t *testing.T) {
+	// alice owes 2, bob owes 1, dave owes nothing; condor is another farm type.
+	owed := map[string]int32{"alice": 2, "bob": 1}
+	pods := []*corev1.Pod{
+		spark("alice", "old", "n1", startedAt(0)),
+		spark("alice", "young", "n2", startedAt(time.Hour)),
+		spark("alice", "young-but-important", "n3", startedAt(2*time.Hour), priority(10)),
+		spark("alice", "leaving", "n4", startedAt(3*time.Hour), deleting()),
+		spark("bob", "youngest", "n5", startedAt(4*time.Hour)),
+		spark("bob", "older", "n2", startedAt(0)),
+		spark("dave", "youngest", "n6", startedAt(5*time.Hour)),
+		condorWorker("condor", "youngest", "n7", startedAt(5*time.Hour)),
+		spark("nofarm", "youngest", "n8", startedAt(5*time.Hour)),
+	}
+	allNodes := []string{"n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8"}
+	tests := []struct {
+		name string
+		// rejected are the nodes the filters rejected with Unschedulable; the others with
+		// UnschedulableAndUnresolvable.
+		rejected []string
+		want     []string
+	}{
+		{
+			name:     "owing the most first, then lower priority, then youngest; nodes without owed executors dropped",
+			rejected: allNodes,
+			want:     []string{"n2", "n1", "n3", "n5"},
+		},
+		{
+			name:     "a node the filters call unresolvable stays out",
+			rejected: []string{"n1", "n3", "n5", "n6"},
+			want:     []string{"n1", "n3", "n5"},
+		},
+		{
+			name:     "no node holds an owed executor",
+			rejected: []string{"n6", "n7", "n8"},
+			want:     nil,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ctx := ktesting.NewTestContext(t)
+			f := newReclaimFixture(ctx, t, reclaimFarms(), allNodes, pods, nil)
+			plan := map[types.NamespacedName]int32{}
+			for ns, n := range owed {
+				plan[farmKey(ns)] = n
+			}
+			statuses := framework.NewNodeToStatus(map[string]*fwk.Status{}, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "elsewhere"))
+			for _, n := range tc.rejected {
+				statuses.Set(n, fwk.NewStatus(fwk.Unschedulable, "Insufficient cpu"))
+			}
+			nodes := &victimNodesFirst{NodeToStatusReader: statuses, rank: f.p.victimNodeRanks(plan)}
+			infos, err := nodes.NodesForStatusCode(f.snapshot.NodeInfos(), fwk.Unschedulable)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range infos {
+				got = append(got, n.Node().Name)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("nodes (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -265,6 +265,20 @@ func (c *Cache) OwnerKey(pod *corev1.Pod) (types.NamespacedName, bool) {
 	return r.owner, ok
 }
 
+// Executors returns the pods the cache counts for a farm, as counted (an assumed pod carries its
+// reserved node). It costs O(pods counted in the farm's namespace).
+func (c *Cache) Executors(key types.NamespacedName) []*corev1.Pod {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []*corev1.Pod
+	for uid := range c.countedIn[key.Namespace] {
+		if r := c.counted[uid]; r.owner == key {
+			out = append(out, r.pod)
+		}
+	}
+	return out
+}
+
 // Leaving reports whether the cache shows the pod on its way out: terminating, finished, or no
 // longer counted (deleted).
 func (c *Cache) Leaving(uid types.UID) bool {
