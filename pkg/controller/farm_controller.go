@@ -13,11 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
@@ -28,16 +31,12 @@ import (
 // but status.scaledownTriggered, which farm-scheduler applies with its own manager).
 const FieldManager = "farm-controller"
 
-// Condition types of a Farm.
+// Condition types of a Farm, defined with the API.
 const (
-	// ConditionGuaranteeMet is False while the farm is below its minimum with executors waiting.
-	ConditionGuaranteeMet = "GuaranteeMet"
-	// ConditionBorrowing is True while the farm holds executors beyond its minimum.
-	ConditionBorrowing = "Borrowing"
-	// ConditionReclaiming is True while executors of the farm are being reclaimed.
-	ConditionReclaiming = "Reclaiming"
-	// ConditionConflict is True when an older Farm selects the same executors and owns them.
-	ConditionConflict = "Conflict"
+	ConditionGuaranteeMet = farmv1alpha1.FarmGuaranteeMet
+	ConditionBorrowing    = farmv1alpha1.FarmBorrowing
+	ConditionReclaiming   = farmv1alpha1.FarmReclaiming
+	ConditionConflict     = farmv1alpha1.FarmConflict
 )
 
 // FarmReconciler keeps each Farm's status true: the original operator's counters, the reclaim
@@ -64,6 +63,10 @@ func (r *FarmReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("farm").
 		For(&farmv1alpha1.Farm{}).
+		// Ownership of overlapping executors moves when a Farm of the namespace is created,
+		// deleted or reselects: its neighbours' counts and Conflict conditions move with it.
+		// Status writes do not move ownership: only creation, deletion and spec changes count.
+		Watches(&farmv1alpha1.Farm{}, handler.EnqueueRequestsFromMapFunc(r.otherFarmsOfNamespace), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.farmsSelecting)).
 		Complete(r)
 }
@@ -89,6 +92,22 @@ func (r *FarmReconciler) farmsSelecting(ctx context.Context, obj client.Object) 
 	return reqs
 }
 
+// otherFarmsOfNamespace maps a Farm to the other Farms of its namespace.
+func (r *FarmReconciler) otherFarmsOfNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	farms, err := farmsIn(ctx, r.Client, obj.GetNamespace())
+	if err != nil {
+		klog.FromContext(ctx).Error(err, "Listing Farms for a Farm event", "farm", klog.KObj(obj))
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, f := range farms {
+		if f.Name != obj.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: quota.Key(f)})
+		}
+	}
+	return reqs
+}
+
 // Reconcile computes a Farm's status from its executors and applies it if it changed.
 func (r *FarmReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	logger := klog.FromContext(ctx)
@@ -96,6 +115,7 @@ func (r *FarmReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	if err := r.Get(ctx, req.NamespacedName, farm); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetMetrics(req.Namespace, req.Name)
+			r.forget(req.NamespacedName)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
@@ -215,6 +235,13 @@ func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (tim
 	now := r.now()
 	var next time.Duration
 	var deleted []string
+	// One event for the batch, also when a delete fails part way through it.
+	defer func() {
+		if len(deleted) > 0 && r.Recorder != nil {
+			r.Recorder.Eventf(o.farm, nil, corev1.EventTypeNormal, "FailedExecutorsCleaned", "Delete",
+				"Deleted %d Failed executors after %s: %v", len(deleted), r.FailedRetention, deleted)
+		}
+	}()
 	for _, p := range o.owned {
 		if !quota.IsError(p) || p.DeletionTimestamp != nil {
 			continue
@@ -234,10 +261,6 @@ func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (tim
 			deleted = append(deleted, p.Name)
 			failedCleaned.WithLabelValues(quota.Key(o.farm).String()).Inc()
 		}
-	}
-	if len(deleted) > 0 && r.Recorder != nil {
-		r.Recorder.Eventf(o.farm, nil, corev1.EventTypeNormal, "FailedExecutorsCleaned", "Delete",
-			"Deleted %d Failed executors after %s: %v", len(deleted), r.FailedRetention, deleted)
 	}
 	return next, nil
 }
@@ -260,6 +283,17 @@ func failedAt(p *corev1.Pod) time.Time {
 		}
 	}
 	return p.CreationTimestamp.Time
+}
+
+// forget drops what the reconciler remembers of a deleted Farm, so that a Farm created again
+// under the same name starts afresh: no waiting time across the gap, no inherited triggers.
+func (r *FarmReconciler) forget(key types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.waitingSince, key.String())
+	r.mu.Unlock()
+	if r.ScaleDown != nil {
+		r.ScaleDown.forget(key)
+	}
 }
 
 // observeWaiting accumulates the time a farm spends below its minimum with executors waiting.

@@ -35,6 +35,13 @@ type scaleDownTrigger struct {
 	last  time.Time
 }
 
+// forget drops the trigger count of a deleted farm.
+func (s *scaleDown) forget(key types.NamespacedName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.triggers, key)
+}
+
 // run evicts what the ceiling requires, or counts a trigger; it returns when to look again.
 func (s *scaleDown) run(ctx context.Context, o *observation) (time.Duration, error) {
 	key := quota.Key(o.farm)

@@ -175,6 +175,15 @@ func TestOverlappingFarmsAreNotCountedTwice(t *testing.T) {
 	if c := meta.FindStatusCondition(o.Status.Conditions, "Conflict"); c == nil || c.Status != metav1.ConditionFalse {
 		t.Errorf("older Farm's Conflict condition: %+v, want False", c)
 	}
+
+	// The older Farm goes: the younger owns the executors now, with no pod changing to say so.
+	if err := cluster.Client.Delete(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	y = waitCounters(t, younger, counters{All: 2, Running: 2, Overquota: 1})
+	if c := meta.FindStatusCondition(y.Status.Conditions, "Conflict"); c == nil || c.Status != metav1.ConditionFalse {
+		t.Errorf("younger Farm's Conflict condition once the older is gone: %+v, want False", c)
+	}
 }
 
 func TestFarmManagerMapsAndIdleWrites(t *testing.T) {

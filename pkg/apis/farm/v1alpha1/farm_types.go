@@ -88,6 +88,18 @@ type FarmStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
+// Condition types of a Farm's status, written by farm-controller.
+const (
+	// FarmGuaranteeMet is False while the farm is below its minimum with executors waiting.
+	FarmGuaranteeMet = "GuaranteeMet"
+	// FarmBorrowing is True while the farm holds executors beyond its minimum.
+	FarmBorrowing = "Borrowing"
+	// FarmReclaiming is True while executors of the farm are being reclaimed.
+	FarmReclaiming = "Reclaiming"
+	// FarmConflict is True when an older Farm selects the same executors and owns them.
+	FarmConflict = "Conflict"
+)
+
 // Farm guarantees a tenant MinExecutors executor pods and lets it borrow idle capacity beyond
 // that, up to MaxExecutors.
 //
