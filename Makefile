@@ -2,7 +2,7 @@
 #
 #   make build     build farm-scheduler and farm-controller into bin/
 #   make test      unit and integration tests (real etcd and kube-apiserver, started in-process)
-#   make demo      the embedded demo: control plane, scheduler, controller, two tenants
+#   make demo      the embedded demo: control plane, scheduler, controller, tenants arriving over time
 #   make generate  regenerate deepcopy code and CRDs from the API types
 #   make verify    gofmt, go vet, generated files fresh, go.mod tidy
 #   make bench     the benchmarks of docs/benchmarks.md (not part of make test)

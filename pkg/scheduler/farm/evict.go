@@ -16,6 +16,19 @@ import (
 	"github.com/toinfn/farm/pkg/scheduler/farmcache"
 )
 
+// Reasons of the events farm-scheduler records about a reclaim.
+const (
+	// EventReclaimed is recorded on each evicted executor, related to the pod it was evicted for.
+	EventReclaimed = "Reclaimed"
+	// EventReclaiming is recorded on the waiting pod for each executor evicted for it.
+	EventReclaiming = "Reclaiming"
+	// EventReclaimBlocked is recorded on the waiting pod when an eviction is refused (e.g. by a
+	// PodDisruptionBudget).
+	EventReclaimBlocked = "ReclaimBlocked"
+	// EventReclaimPending is recorded on the waiting pod while victim farms' hysteresis runs.
+	EventReclaimPending = "ReclaimPending"
+)
+
 // evictions remembers each executor the plugin evicted and the waiting pod it was evicted for,
 // until that pod is bound or gone. The room a victim frees belongs to its waiting pod from the
 // eviction request until the pod lands, across the victim's graceful termination and after it:
@@ -99,7 +112,7 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 		return false, nil
 	default:
 		p.evictions.drop(victim.UID)
-		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, "ReclaimBlocked", "Reclaiming",
+		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, EventReclaimBlocked, "Reclaiming",
 			"Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)
 		logger.V(2).Info("Eviction refused", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "farm", victimFarm, "err", err)
 		return false, err
@@ -110,9 +123,9 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 	if f, ok := p.farms.OwnerKey(waiting); ok {
 		preemptorFarm = f.String()
 	}
-	recorder.Eventf(victim, waiting, corev1.EventTypeNormal, "Reclaimed", "Evicting",
+	recorder.Eventf(victim, waiting, corev1.EventTypeNormal, EventReclaimed, "Evicting",
 		"Borrowed executor of farm %s evicted on node %s for %s/%s of farm %s, which is below its minimum", victimFarm, c.Name(), preemptor.GetNamespace(), preemptor.GetName(), preemptorFarm)
-	recorder.Eventf(waiting, victim, corev1.EventTypeNormal, "Reclaiming", "Evicting",
+	recorder.Eventf(waiting, victim, corev1.EventTypeNormal, EventReclaiming, "Evicting",
 		"Evicted borrowed executor %s/%s of farm %s on node %s to meet farm %s's minimum", victim.Namespace, victim.Name, victimFarm, c.Name(), preemptorFarm)
 	logger.V(2).Info("Reclaimed a borrowed executor", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "victimFarm", victimFarm, "node", c.Name())
 	return false, nil

@@ -82,7 +82,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		// Retry on the trigger cadence, not on some unrelated cluster event.
 		p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
 		msg := "reclaim: hysteresis: " + strings.Join(waiting, ", ")
-		p.event(pod, "ReclaimPending", msg)
+		p.event(pod, EventReclaimPending, msg)
 		return nil, fwk.NewStatus(fwk.Unschedulable, msg)
 	}
 	state.Write(planKey, &reclaimPlan{owed: ready})
