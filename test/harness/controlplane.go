@@ -2,8 +2,6 @@ package harness
 
 import (
 	"context"
-	"fmt"
-	"io/fs"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -12,11 +10,6 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
-	"k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -24,9 +17,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	apiservertesting "k8s.io/kubernetes/cmd/kube-apiserver/app/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
-	"github.com/toinfn/farm/manifests"
 	"github.com/toinfn/farm/pkg/controller"
 )
 
@@ -55,6 +46,9 @@ func StartControlPlane(tb TB) *ControlPlane {
 	storage := storagebackend.NewDefaultConfig("/registry", nil)
 	storage.Transport.ServerList = []string{etcdURL}
 	server, err := apiservertesting.StartTestServer(tb, apiservertesting.NewDefaultTestServerOptions(), []string{
+		// Requests are authorized as on a real cluster, so tests of shipped RBAC and of what a
+		// tenant may do mean something; the harness's own credentials are in system:masters.
+		"--authorization-mode=RBAC",
 		// No controller manager runs: without these, every pod would wait for a service account
 		// token and every new node would keep a not-ready taint that nothing removes.
 		"--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
@@ -89,7 +83,7 @@ func StartControlPlane(tb TB) *ControlPlane {
 	if cp.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		tb.Fatalf("creating client: %v", err)
 	}
-	if err := installCRDs(context.Background(), cfg); err != nil {
+	if err := InstallCRDs(context.Background(), cfg); err != nil {
 		tb.Fatalf("installing CRDs: %v", err)
 	}
 	return cp
@@ -148,48 +142,4 @@ func writeKubeconfig(cfg *rest.Config, path string) error {
 	kc.Contexts["farm"] = &clientcmdapi.Context{Cluster: "farm", AuthInfo: "admin"}
 	kc.CurrentContext = "farm"
 	return clientcmd.WriteToFile(*kc, path)
-}
-
-// installCRDs creates every shipped CRD and waits until each is established.
-func installCRDs(ctx context.Context, cfg *rest.Config) error {
-	cs, err := apiextensionsclient.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	files, err := fs.Glob(manifests.CRDs, "crds/*.yaml")
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return fmt.Errorf("no CRDs embedded")
-	}
-	for _, f := range files {
-		data, err := fs.ReadFile(manifests.CRDs, f)
-		if err != nil {
-			return err
-		}
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := yaml.UnmarshalStrict(data, crd); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		if _, err := cs.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{}); err != nil && !errors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating CRD %s: %w", crd.Name, err)
-		}
-		err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			got, err := cs.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})
-			if err != nil {
-				return false, err
-			}
-			for _, c := range got.Status.Conditions {
-				if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-					return true, nil
-				}
-			}
-			return false, nil
-		})
-		if err != nil {
-			return fmt.Errorf("waiting for CRD %s to be established: %w", crd.Name, err)
-		}
-	}
-	return nil
 }

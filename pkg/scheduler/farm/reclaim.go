@@ -70,6 +70,10 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 			msg = fmt.Sprintf("reclaim: no guaranteed demand of type %s", farmType)
 		case plan.Leaving > 0:
 			msg = fmt.Sprintf("reclaim: waiting for %d reclaimed executors of type %s to terminate", plan.Leaving, farmType)
+			// Retry on the trigger cadence: the room those executors free may go to the pods
+			// they were reclaimed for, and once those land no cluster event is left to requeue
+			// this pod, whose own reclaim is then due.
+			p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
 		default:
 			msg = fmt.Sprintf("reclaim: no farm of type %s is over its minimum", farmType)
 		}

@@ -27,7 +27,8 @@ type borrowingFarms map[types.NamespacedName]bool
 func (b borrowingFarms) Clone() fwk.StateData { return b }
 
 // PreScore decides whether the elastic quota scorer applies: only to a pod that will borrow (its
-// farm is at or above its minimum). Guaranteed pods and pods of no Farm are not steered.
+// farm is at or above its minimum), and only when some executor of a borrowing farm of its type
+// is assigned somewhere; guaranteed pods and pods of no Farm are not steered. It costs O(farms).
 func (p *Plugin) PreScore(_ context.Context, state fwk.CycleState, _ *corev1.Pod, _ []fwk.NodeInfo) *fwk.Status {
 	s, err := cycleStateOf(state)
 	if err != nil {
@@ -36,21 +37,29 @@ func (p *Plugin) PreScore(_ context.Context, state fwk.CycleState, _ *corev1.Pod
 	if s.farm == nil || s.state.BelowMin() {
 		return fwk.NewStatus(fwk.Skip)
 	}
-	borrowing := borrowingFarms{}
+	// The pod itself will borrow: its own farm's executors are reclaimable work too.
+	own := quota.Key(s.farm)
+	borrowing := borrowingFarms{own: true}
+	assigned := s.state.Assigned
 	for _, f := range p.farms.OfType(quota.TypeOf(s.farm)) {
-		if f.State.Borrowing() {
-			borrowing[quota.Key(f.Farm)] = true
+		if key := quota.Key(f.Farm); key != own && f.State.Borrowing() {
+			borrowing[key] = true
+			assigned += f.State.Assigned
 		}
 	}
-	// The pod itself will borrow: its own farm's executors are reclaimable work too.
-	borrowing[quota.Key(s.farm)] = true
+	if assigned == 0 {
+		// Every node would score 0: nothing to prefer.
+		return fwk.NewStatus(fwk.Skip)
+	}
 	state.Write(preScoreKey, borrowing)
 	return nil
 }
 
 // Score counts the node's executors of borrowing farms of the pod's type: packing borrowed
-// executors together means a later reclaim evicts fewer pods on fewer nodes. It costs O(pods on
-// the node).
+// executors together means a later reclaim evicts fewer pods on fewer nodes. The cache counts
+// executors by node, so it costs O(farms on the node), not O(pods on the node), and reads
+// without the cache's lock: Score runs for every feasible node of every borrowing pod, in
+// parallel.
 func (p *Plugin) Score(_ context.Context, state fwk.CycleState, _ *corev1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
 	d, err := state.Read(preScoreKey)
 	if err != nil {
@@ -60,17 +69,7 @@ func (p *Plugin) Score(_ context.Context, state fwk.CycleState, _ *corev1.Pod, n
 	if !ok {
 		return 0, fwk.AsStatus(fmt.Errorf("%+v cannot be converted to farm.borrowingFarms", d))
 	}
-	var n int64
-	for _, pi := range nodeInfo.GetPods() {
-		pod := pi.GetPod()
-		if pod.DeletionTimestamp != nil {
-			continue
-		}
-		if owner, ok := p.farms.OwnerKey(pod); ok && borrowing[owner] {
-			n++
-		}
-	}
-	return n, nil
+	return p.farms.AssignedOn(nodeInfo.Node().Name, borrowing), nil
 }
 
 // ScoreExtensions normalizes scores to the framework's range.

@@ -20,6 +20,7 @@ func TestElasticQuotaScorer(t *testing.T) {
 		newFarm("bob", "f", t0, "spark-role", "executor", 1, 0),
 		newFarm("carol", "f", t0, "spark-role", "executor", 2, 0),
 		newFarm("condor", "f", t0, "app", "worker", 0, 0),
+		newFarm("dask", "f", t0, "app", "dask-worker", 0, 0),
 	}
 	worker := func(name, node string) *corev1.Pod {
 		return st.MakePod().Namespace("condor").Name(name).UID("condor/"+name).Label("app", "worker").Node(node).Obj()
@@ -52,6 +53,11 @@ func TestElasticQuotaScorer(t *testing.T) {
 		{name: "guaranteed pod is not steered", pod: executor("carol", "new", ""), want: nil},
 		{name: "pod of no Farm is not steered", pod: executor("nofarm", "new", ""), want: nil},
 		{name: "other farm type counts its own borrowers only", pod: worker("new", ""), want: []int64{0, 0, 100, 0}},
+		{name: "no borrowed executor of the type anywhere: nothing to prefer", pod: func() *corev1.Pod {
+			p := worker("new", "")
+			p.Namespace, p.Labels["app"] = "dask", "dask-worker"
+			return p
+		}(), want: nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

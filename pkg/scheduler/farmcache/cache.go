@@ -32,6 +32,17 @@ type Cache struct {
 	// not shown yet. It is kept apart from counted so that it survives recounts and pods that no
 	// Farm owns at the moment.
 	assumed map[types.UID]string
+	// onNode holds a *nodeFarms for each node that has held executors: the assigned executors
+	// of each farm on it, so a score reads a node's farms without visiting its pods. Scores run
+	// for every feasible node in parallel: a lock of its own per node keeps those reads from
+	// contending on mu.
+	onNode sync.Map
+}
+
+// nodeFarms counts the assigned executors of each farm on one node.
+type nodeFarms struct {
+	mu     sync.RWMutex
+	counts map[types.NamespacedName]int32
 }
 
 type entry struct {
@@ -237,6 +248,23 @@ func (c *Cache) countLocked(pod *corev1.Pod) {
 		c.countedIn[pod.Namespace] = inNamespace
 	}
 	inNamespace[pod.UID] = struct{}{}
+	if quota.IsAssigned(pod) {
+		c.addOnNode(pod.Spec.NodeName, key, 1)
+	}
+}
+
+// addOnNode changes a farm's count of executors on a node by delta; mu is held for writing.
+func (c *Cache) addOnNode(node string, key types.NamespacedName, delta int32) {
+	v, ok := c.onNode.Load(node)
+	if !ok {
+		v, _ = c.onNode.LoadOrStore(node, &nodeFarms{counts: map[types.NamespacedName]int32{}})
+	}
+	n := v.(*nodeFarms)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.counts[key] += delta; n.counts[key] <= 0 {
+		delete(n.counts, key)
+	}
 }
 
 func (c *Cache) uncountLocked(uid types.UID) {
@@ -248,6 +276,9 @@ func (c *Cache) uncountLocked(uid types.UID) {
 		e.usage.Remove(r.pod, c.schedulerName)
 	}
 	delete(c.counted, uid)
+	if quota.IsAssigned(r.pod) {
+		c.addOnNode(r.pod.Spec.NodeName, r.owner, -1)
+	}
 	if inNamespace := c.countedIn[r.pod.Namespace]; inNamespace != nil {
 		delete(inNamespace, uid)
 		if len(inNamespace) == 0 {
@@ -263,6 +294,25 @@ func (c *Cache) OwnerKey(pod *corev1.Pod) (types.NamespacedName, bool) {
 	defer c.mu.RUnlock()
 	r, ok := c.counted[pod.UID]
 	return r.owner, ok
+}
+
+// AssignedOn counts the executors of the given farms assigned to a node (bound or reserved, not
+// leaving), in O(farms on the node), without taking the cache's lock.
+func (c *Cache) AssignedOn(node string, farms map[types.NamespacedName]bool) int64 {
+	v, ok := c.onNode.Load(node)
+	if !ok {
+		return 0
+	}
+	n := v.(*nodeFarms)
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var total int64
+	for key, count := range n.counts {
+		if farms[key] {
+			total += int64(count)
+		}
+	}
+	return total
 }
 
 // Executors returns the pods the cache counts for a farm, as counted (an assumed pod carries its

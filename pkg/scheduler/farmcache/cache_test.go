@@ -1224,3 +1224,47 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatalf("after the concurrent run: %v\nlast operations:\n%s", err, s.lastOps(25))
 	}
 }
+
+func TestAssignedOn(t *testing.T) {
+	alice := types.NamespacedName{Namespace: "alice", Name: "f"}
+	bob := types.NamespacedName{Namespace: "bob", Name: "f"}
+	both := map[types.NamespacedName]bool{alice: true, bob: true}
+	onlyAlice := map[types.NamespacedName]bool{alice: true}
+	exec := func(ns, name string) *podBuilder { return newPod(ns, name).label("spark-role", "executor") }
+
+	h := newHarness(t)
+	h.c.AddFarm(newFarm("alice", "f", "spark-role", "executor", 0, 0, 0))
+	h.c.AddFarm(newFarm("bob", "f", "spark-role", "executor", 0, 0, 0))
+	steps := []struct {
+		name string
+		do   func()
+		// want is n1's count for both farms, then for alice only, then n2's for both.
+		want [3]int64
+	}{
+		{name: "empty", do: func() {}, want: [3]int64{0, 0, 0}},
+		{name: "a pending executor is on no node", do: func() { h.addPod(exec("alice", "a1").obj()) }, want: [3]int64{0, 0, 0}},
+		{name: "reserved on n1", do: func() { h.c.Assume(exec("alice", "a1").obj(), "n1") }, want: [3]int64{1, 1, 0}},
+		{name: "its binding shows up", do: func() { h.addPod(exec("alice", "a1").running("n1").obj()) }, want: [3]int64{1, 1, 0}},
+		{name: "bob's on n1 and n2", do: func() {
+			h.addPod(exec("bob", "b1").running("n1").obj())
+			h.addPod(exec("bob", "b2").running("n2").obj())
+		}, want: [3]int64{2, 1, 1}},
+		{name: "a driver is no executor", do: func() { h.addPod(newPod("alice", "driver").label("spark-role", "driver").running("n1").obj()) }, want: [3]int64{2, 1, 1}},
+		{name: "a terminating executor no longer counts", do: func() { h.addPod(exec("bob", "b1").running("n1").terminating().obj()) }, want: [3]int64{1, 1, 1}},
+		{name: "a failed executor no longer counts", do: func() { h.addPod(exec("alice", "a1").node("n1").phase(corev1.PodFailed).obj()) }, want: [3]int64{0, 0, 1}},
+		{name: "deleted", do: func() { h.deletePod(exec("bob", "b2").running("n2").obj()) }, want: [3]int64{0, 0, 0}},
+	}
+	for _, step := range steps {
+		step.do()
+		got := [3]int64{h.c.AssignedOn("n1", both), h.c.AssignedOn("n1", onlyAlice), h.c.AssignedOn("n2", both)}
+		if got != step.want {
+			t.Errorf("after %q: AssignedOn = %v, want %v", step.name, got, step.want)
+		}
+	}
+	h.c.onNode.Range(func(node, v any) bool {
+		if counts := v.(*nodeFarms).counts; len(counts) != 0 {
+			t.Errorf("node %s still counts %v with nothing on it", node, counts)
+		}
+		return true
+	})
+}

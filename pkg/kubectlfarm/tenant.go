@@ -1,0 +1,281 @@
+package kubectlfarm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+
+	"github.com/toinfn/farm/pkg/tenant"
+)
+
+// addOptions are tenant add's flags.
+type addOptions struct {
+	name                    string
+	namespace               string
+	farmName                string
+	min                     int32
+	max                     int32
+	maxSet                  bool
+	scaledownAfterNTriggers int32
+	scaledownSet            bool
+	labelKey, labelValue    string
+	driverSelector          string
+	kubeconfigOut           string
+	tokenDuration           time.Duration
+	dryRun                  bool
+}
+
+// flagOf names the flag behind each field of tenant.Spec, so validation errors name what the
+// user typed.
+var flagOf = map[string]string{
+	"name":                    "NAME",
+	"namespace":               "--namespace",
+	"farmName":                "--farm-name",
+	"minExecutors":            "--min",
+	"maxExecutors":            "--max",
+	"scaledownAfterNTriggers": "--scaledown-after-n-triggers",
+	"labelKey":                "--label-key",
+	"labelValue":              "--label-value",
+	"driverSelector":          "--driver-selector",
+}
+
+func newAddCommand(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &addOptions{}
+	cmd := &cobra.Command{
+		Use:   "add NAME --min N",
+		Short: "Add a tenant: namespace, credentials, RBAC, Spark driver Service and Farm",
+		Long: `Add a tenant, or bring an existing one to these settings (running it again changes nothing).
+
+Creates, by server-side apply with the field manager kubectl-farm:
+  - the namespace (NAME, or -n), unless it exists already, in which case it is used as it is;
+  - a ServiceAccount NAME, a Role NAME giving it full use of the namespace except Farms (read
+    only) and PodDisruptionBudgets, and a RoleBinding;
+  - a ClusterRoleBinding farm-tenant:NAME to the shared ClusterRole farm-tenant-cluster-reader,
+    which reads pods and nodes cluster-wide;
+  - the headless Service spark-driver (ports 7078, 7079, 4040) selecting the Spark driver pod;
+  - the Farm (NAME, or --farm-name) with the guarantee --min.
+With --kubeconfig-out, writes a kubeconfig for the tenant with a service account token from the
+TokenRequest API, valid for --token-duration (the API server may shorten it; run tenant add
+again for a fresh one). If a step fails, the objects this run created are deleted again.`,
+		Example: `  kubectl farm tenant add alice --min 10 --kubeconfig-out alice.kubeconfig
+  kubectl farm tenant add bob --min 4 --max 20 -n spark-bob
+  kubectl farm tenant add carol --min 2 --dry-run`,
+		Args: exactName,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			o.maxSet = cmd.Flags().Changed("max")
+			o.scaledownSet = cmd.Flags().Changed("scaledown-after-n-triggers")
+			ns, err := explicitNamespace(flags)
+			if err != nil {
+				return err
+			}
+			o.namespace = ns
+			return o.run(cmd, flags, streams)
+		},
+	}
+	f := cmd.Flags()
+	f.Int32Var(&o.min, "min", 0, "the tenant's guarantee: executors it gets back by reclaim when below it (required, 0 or more)")
+	f.Int32Var(&o.max, "max", 0, "the ceiling on the tenant's executors; 0 is none (when not given, a ceiling set with kubectl scale is kept)")
+	f.Int32Var(&o.scaledownAfterNTriggers, "scaledown-after-n-triggers", 0, "reclaim triggers the farm withstands before it loses borrowed executors (when not given, the Farm's default)")
+	f.StringVar(&o.farmName, "farm-name", "", "name of the tenant's Farm (default NAME)")
+	f.StringVar(&o.labelKey, "label-key", tenant.DefaultLabelKey, "label key that marks the tenant's executor pods")
+	f.StringVar(&o.labelValue, "label-value", tenant.DefaultLabelValue, "value of --label-key that marks an executor")
+	f.StringVar(&o.driverSelector, "driver-selector", tenant.DefaultDriverSelector, "labels (k=v,...) of the Spark driver pod, selected by the spark-driver Service")
+	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "write a kubeconfig for the tenant to this file (mode 0600)")
+	f.DurationVar(&o.tokenDuration, "token-duration", tenant.DefaultTokenDuration, "validity of the token in --kubeconfig-out")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the objects as YAML and change nothing")
+	_ = cmd.MarkFlagRequired("min")
+	return cmd
+}
+
+// spec turns the flags into a defaulted, valid tenant.Spec, or an error naming the flags at
+// fault.
+func (o *addOptions) spec() (tenant.Spec, error) {
+	s := tenant.Spec{
+		Name:         o.name,
+		Namespace:    o.namespace,
+		FarmName:     o.farmName,
+		MinExecutors: o.min,
+		LabelKey:     o.labelKey,
+		LabelValue:   o.labelValue,
+	}
+	if o.maxSet {
+		s.MaxExecutors = &o.max
+	}
+	if o.scaledownSet {
+		s.ScaledownAfterNTriggers = &o.scaledownAfterNTriggers
+	}
+	var errs field.ErrorList
+	if selector, err := labels.ConvertSelectorToLabelsMap(o.driverSelector); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("driverSelector"), o.driverSelector, "must be labels as key=value[,key=value]"))
+	} else {
+		s.DriverSelector = selector
+	}
+	s = s.WithDefaults()
+	errs = append(errs, s.Validate()...)
+	if o.tokenDuration < tenant.MinTokenDuration {
+		errs = append(errs, field.Invalid(field.NewPath("--token-duration"), o.tokenDuration.String(), "must be at least "+tenant.MinTokenDuration.String()))
+	}
+	if o.kubeconfigOut != "" {
+		// Checked before anything is applied, so a mistyped path costs nothing to undo.
+		if st, err := os.Stat(filepath.Dir(o.kubeconfigOut)); err != nil || !st.IsDir() {
+			errs = append(errs, field.Invalid(field.NewPath("--kubeconfig-out"), o.kubeconfigOut, "its directory does not exist"))
+		}
+	}
+	if len(errs) == 0 {
+		return s, nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		if flag, ok := flagOf[e.Field]; ok {
+			e.Field = flag
+		}
+		msgs[i] = e.Error()
+	}
+	if len(msgs) == 1 {
+		return tenant.Spec{}, fmt.Errorf("invalid tenant: %s", msgs[0])
+	}
+	return tenant.Spec{}, fmt.Errorf("invalid tenant:\n  %s", strings.Join(msgs, "\n  "))
+}
+
+func (o *addOptions) run(cmd *cobra.Command, flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) error {
+	s, err := o.spec()
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		return printObjects(streams, s, o.kubeconfigOut)
+	}
+	cfg, cluster, err := clients(flags)
+	if err != nil {
+		return err
+	}
+	report := func(c tenant.Change) { fmt.Fprintf(streams.Out, "%s %s\n", c.Ref, c.Action) }
+	ctx := cmd.Context()
+	added, err := tenant.Add(ctx, cluster, s, report)
+	if err != nil {
+		return unreachable(fmt.Errorf("adding tenant %s: %w", s.Name, err), cfg)
+	}
+	if o.kubeconfigOut == "" {
+		return nil
+	}
+	if err := writeKubeconfig(cmd, flags, cfg, cluster, s, o, streams.Out); err != nil {
+		if rerr := added.Rollback(ctx); rerr != nil {
+			err = fmt.Errorf("%w; %w", err, rerr)
+		}
+		return unreachable(fmt.Errorf("adding tenant %s: %w", s.Name, err), cfg)
+	}
+	return nil
+}
+
+func writeKubeconfig(cmd *cobra.Command, flags *genericclioptions.ConfigFlags, cfg *rest.Config, cluster tenant.Cluster, s tenant.Spec, o *addOptions, out io.Writer) error {
+	server, err := serverOf(flags, cfg)
+	if err != nil {
+		return err
+	}
+	token, err := tenant.IssueToken(cmd.Context(), cluster, s, o.tokenDuration)
+	if err != nil {
+		return err
+	}
+	if err := clientcmd.WriteToFile(*tenant.Kubeconfig(server, s, token), o.kubeconfigOut); err != nil {
+		return fmt.Errorf("writing --kubeconfig-out %s: %w", o.kubeconfigOut, err)
+	}
+	fmt.Fprintf(out, "kubeconfig for tenant %s written to %s (token expires %s)\n", s.Name, o.kubeconfigOut, token.Expires.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// serverOf is the API server as the administrator reaches it, for the tenant's kubeconfig.
+func serverOf(flags *genericclioptions.ConfigFlags, cfg *rest.Config) (tenant.Server, error) {
+	ca := cfg.CAData
+	if len(ca) == 0 && cfg.CAFile != "" {
+		data, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return tenant.Server{}, fmt.Errorf("reading the cluster's CA for the tenant's kubeconfig: %w", err)
+		}
+		ca = data
+	}
+	server := tenant.Server{URL: cfg.Host, CAData: ca, TLSServerName: cfg.ServerName, Insecure: cfg.Insecure}
+	if raw, err := flags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		name := raw.CurrentContext
+		if flags.Context != nil && *flags.Context != "" {
+			name = *flags.Context
+		}
+		if c := raw.Contexts[name]; c != nil {
+			server.ClusterName = c.Cluster
+		}
+	}
+	return server, nil
+}
+
+// printObjects is --dry-run: the objects as they would be applied, as one YAML stream.
+func printObjects(streams genericiooptions.IOStreams, s tenant.Spec, kubeconfigOut string) error {
+	objects, err := tenant.Objects(s)
+	if err != nil {
+		return err
+	}
+	for i, obj := range objects {
+		data, err := yaml.Marshal(obj.Apply.Object)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			fmt.Fprintln(streams.Out, "---")
+		}
+		if _, err := streams.Out.Write(data); err != nil {
+			return err
+		}
+	}
+	if kubeconfigOut != "" {
+		fmt.Fprintf(streams.ErrOut, "dry run: no token requested, %s not written\n", kubeconfigOut)
+	}
+	return nil
+}
+
+func newRemoveCommand(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a tenant and everything tenant add created for it",
+		Long: `Remove a tenant: every object labelled farmcontroller.toinfn.it/tenant=NAME, namely its Farm,
+spark-driver Service, RoleBinding, Role, ServiceAccount (which revokes the tokens of its
+kubeconfig) and ClusterRoleBinding, and its namespace with everything in it when tenant add
+created that namespace. The shared ClusterRole farm-tenant-cluster-reader stays.`,
+		Example: "  kubectl farm tenant remove alice",
+		Args:    exactName,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, cluster, err := clients(flags)
+			if err != nil {
+				return err
+			}
+			report := func(c tenant.Change) { fmt.Fprintf(streams.Out, "%s %s\n", c.Ref, c.Action) }
+			err = tenant.Remove(cmd.Context(), cluster, args[0], report)
+			if errors.Is(err, tenant.ErrNotFound) {
+				return fmt.Errorf("unknown tenant %q: %w", args[0], err)
+			}
+			if err != nil {
+				return unreachable(fmt.Errorf("removing tenant %s: %w", args[0], err), cfg)
+			}
+			return nil
+		},
+	}
+}
+
+// exactName accepts exactly one argument, the tenant's name, and says so otherwise.
+func exactName(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
+		return fmt.Errorf("%s needs exactly one argument, the tenant's NAME (got %d)", cmd.CommandPath(), len(args))
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package tenant
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+const (
+	// FieldManager owns every field kubectl farm applies.
+	FieldManager = "kubectl-farm"
+
+	// LabelTenant names the tenant an object belongs to; removal deletes only objects carrying
+	// it, and adding refuses to take over an object that carries another tenant's name.
+	LabelTenant = "farmcontroller.toinfn.it/tenant"
+	// LabelManagedBy marks every object kubectl farm applies, including the shared ClusterRole.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// AnnotationNamespace, on a tenant's ClusterRoleBinding, records the tenant's namespace, so
+	// removal finds the tenant from its name alone.
+	AnnotationNamespace = "farmcontroller.toinfn.it/tenant-namespace"
+
+	// ClusterReaderRole is the ClusterRole, shared by all tenants, that reads pods and nodes
+	// cluster-wide. It grants nothing on its own and is never removed with a tenant.
+	ClusterReaderRole = "farm-tenant-cluster-reader"
+	// DriverServiceName is the headless Service a tenant's Spark driver is reached through.
+	DriverServiceName = "spark-driver"
+
+	// DefaultLabelKey and DefaultLabelValue select Spark executors, which Spark labels
+	// spark-role=executor.
+	DefaultLabelKey   = "spark-role"
+	DefaultLabelValue = "executor"
+	// DefaultDriverSelector selects the Spark driver pod, which Spark labels spark-role=driver;
+	// in client mode (a notebook) the notebook pod must carry it.
+	DefaultDriverSelector = "spark-role=driver"
+	// DefaultTokenDuration is how long the tenant's kubeconfig token is valid: long enough that a
+	// data scientist is not cut off mid-month, short enough that a leaked file stops working. The
+	// API server may shorten it (--service-account-max-token-expiration); running tenant add again
+	// issues a fresh one.
+	DefaultTokenDuration = 30 * 24 * time.Hour
+	// MinTokenDuration is the shortest token the TokenRequest API issues.
+	MinTokenDuration = 10 * time.Minute
+
+	// Spark's default driver and block manager ports; the driver Service exposes them so that a
+	// notebook driver configured with these ports is reachable from its executors.
+	DriverPort       = 7078
+	BlockManagerPort = 7079
+	SparkUIPort      = 4040
+)
+
+// Spec is a tenant as the administrator states it.
+type Spec struct {
+	// Name is the tenant's name; it names its service account, Role, bindings and, by default,
+	// its namespace and Farm.
+	Name string
+	// Namespace is the tenant's namespace; empty means Name.
+	Namespace string
+	// FarmName names the tenant's Farm; empty means Name.
+	FarmName string
+	// MinExecutors is the guarantee.
+	MinExecutors int32
+	// MaxExecutors is the ceiling; nil leaves the Farm's ceiling to whoever else sets it
+	// (kubectl scale farm), 0 is no ceiling.
+	MaxExecutors *int32
+	// ScaledownAfterNTriggers is the Farm's hysteresis; nil leaves it to the Farm's default.
+	ScaledownAfterNTriggers *int32
+	// LabelKey and LabelValue select the tenant's executor pods.
+	LabelKey, LabelValue string
+	// DriverSelector selects the pods behind the driver Service, as key=value.
+	DriverSelector map[string]string
+}
+
+// WithDefaults returns s with its empty optional fields filled in.
+func (s Spec) WithDefaults() Spec {
+	if s.Namespace == "" {
+		s.Namespace = s.Name
+	}
+	if s.FarmName == "" {
+		s.FarmName = s.Name
+	}
+	if s.LabelKey == "" {
+		s.LabelKey, s.LabelValue = DefaultLabelKey, DefaultLabelValue
+	}
+	if s.DriverSelector == nil {
+		s.DriverSelector = map[string]string{"spark-role": "driver"}
+	}
+	return s
+}
+
+// Validate checks a defaulted Spec. Field paths are the Spec's field names in lower camel case,
+// so that a command line can name its own flags instead.
+func (s Spec) Validate() field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Label(s.Name) {
+		errs = append(errs, field.Invalid(field.NewPath("name"), s.Name, msg))
+	}
+	// Defaulted from Name, these would only repeat Name's error.
+	if s.Namespace != s.Name {
+		for _, msg := range validation.IsDNS1123Label(s.Namespace) {
+			errs = append(errs, field.Invalid(field.NewPath("namespace"), s.Namespace, msg))
+		}
+	}
+	if s.FarmName != s.Name {
+		for _, msg := range validation.IsDNS1123Subdomain(s.FarmName) {
+			errs = append(errs, field.Invalid(field.NewPath("farmName"), s.FarmName, msg))
+		}
+	}
+	if s.MinExecutors < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("minExecutors"), s.MinExecutors, "must be 0 or more"))
+	}
+	if s.MaxExecutors != nil {
+		switch max := *s.MaxExecutors; {
+		case max < 0:
+			errs = append(errs, field.Invalid(field.NewPath("maxExecutors"), max, "must be 0 (no ceiling) or more"))
+		case max > 0 && max < s.MinExecutors:
+			errs = append(errs, field.Invalid(field.NewPath("maxExecutors"), max, fmt.Sprintf("must be 0 (no ceiling) or at least the minimum, %d", s.MinExecutors)))
+		}
+	}
+	if n := s.ScaledownAfterNTriggers; n != nil && *n < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("scaledownAfterNTriggers"), *n, "must be 0 or more"))
+	}
+	for _, msg := range validation.IsQualifiedName(s.LabelKey) {
+		errs = append(errs, field.Invalid(field.NewPath("labelKey"), s.LabelKey, msg))
+	}
+	for _, msg := range validation.IsValidLabelValue(s.LabelValue) {
+		errs = append(errs, field.Invalid(field.NewPath("labelValue"), s.LabelValue, msg))
+	}
+	if len(s.DriverSelector) == 0 {
+		errs = append(errs, field.Required(field.NewPath("driverSelector"), "the driver Service must select the driver pod"))
+	}
+	for k, v := range s.DriverSelector {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(field.NewPath("driverSelector"), k, msg))
+		}
+		for _, msg := range validation.IsValidLabelValue(v) {
+			errs = append(errs, field.Invalid(field.NewPath("driverSelector"), v, msg))
+		}
+	}
+	return errs
+}
