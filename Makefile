@@ -28,6 +28,9 @@ INSTALL_MANIFEST  := manifests/install/farm.yaml
 INSTALL_RELEASE   := farm-scheduler
 INSTALL_NAMESPACE := farm-system
 
+# The CapacityScheduling peer of the benchmarks: a module of its own (it builds on Kubernetes 1.35).
+PEER_MODULE := test/benchmark/peer/capacity-scheduler
+
 .PHONY: all build test unit integration bench generate verify demo clean helm manifests
 
 all: build
@@ -77,7 +80,8 @@ verify:
 	$(GO) vet ./...
 	$(MAKE) generate
 	$(GO) mod tidy
-	@git diff --exit-code -- go.mod go.sum $(CRD_DIR) pkg/apis || { echo "generated files or go.mod are stale: run make generate and go mod tidy"; exit 1; }
+	cd $(PEER_MODULE) && $(GO) mod tidy
+	@git diff --exit-code -- go.mod go.sum $(PEER_MODULE)/go.mod $(PEER_MODULE)/go.sum $(CRD_DIR) pkg/apis || { echo "generated files or go.mod are stale: run make generate and go mod tidy"; exit 1; }
 
 demo:
 	$(GO) run ./cmd/farm-demo $(DEMO_ARGS)
