@@ -3,7 +3,9 @@ package farm
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 	extenderv1 "k8s.io/kube-scheduler/extender/v1"
@@ -728,6 +731,109 @@ func TestVictimNodesFirst(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("nodes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// recordingActivator records the pods the plugin reactivates.
+type recordingActivator struct {
+	mu        sync.Mutex
+	activated []string
+}
+
+func (a *recordingActivator) Activate(_ klog.Logger, pods map[string]*corev1.Pod) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for key := range pods {
+		a.activated = append(a.activated, key)
+	}
+}
+
+func (a *recordingActivator) keys() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.activated)
+}
+
+// TestPostFilterRetriesOnTheTriggerCadence checks that a guaranteed pod the plugin declines to
+// reclaim for, because executors reclaimed earlier are still on their way, is reactivated after
+// the trigger interval: once those executors' pods land, no cluster event is left to requeue it.
+// A pod that nothing can help is left to the cluster's events.
+func TestPostFilterRetriesOnTheTriggerCadence(t *testing.T) {
+	tests := []struct {
+		name string
+		// farms are alice (borrowing, min aliceMin, one executor on n1) and carol (min 1, the
+		// waiting pod's farm).
+		aliceMin int32
+		// reclaimedFor names the waiting pod alice's executor was already reclaimed for.
+		reclaimedFor  string
+		wantMessage   string
+		wantActivated []string
+	}{
+		{
+			name:          "executors reclaimed for another waiting pod are still on their way",
+			reclaimedFor:  "carol/other",
+			wantMessage:   "reclaim: waiting for 1 reclaimed executors of type spark-role=executor to terminate",
+			wantActivated: []string{"carol/w"},
+		},
+		{
+			name:        "no farm is over its minimum: nothing the cadence could help",
+			aliceMin:    1,
+			wantMessage: "reclaim: no farm of type spark-role=executor is over its minimum",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ctx := ktesting.NewTestContext(t)
+			farms := []*farmv1alpha1.Farm{
+				newFarm("alice", "f", t0, "spark-role", "executor", tc.aliceMin, 0),
+				newFarm("carol", "f", t0, "spark-role", "executor", 1, 0),
+			}
+			victim := spark("alice", "a1", "n1")
+			waiting := spark("carol", "w", "")
+			pods := []*corev1.Pod{victim, waiting}
+			if tc.reclaimedFor != "" {
+				// The pod the executor was reclaimed for waits too, in carol's farm: demand 1
+				// between the two, one executor already leaving for it.
+				ns, name, _ := strings.Cut(tc.reclaimedFor, "/")
+				pods = append(pods, spark(ns, name, "", createdAt(-time.Minute)))
+			}
+			activator := &recordingActivator{}
+			fw, err := tf.NewFramework(ctx, []tf.RegisterPluginFunc{
+				tf.RegisterQueueSortPlugin(queuesort.Name, queuesort.New),
+				tf.RegisterBindPlugin(defaultbinder.Name, defaultbinder.New),
+			}, "", frameworkruntime.WithPodActivator(activator), frameworkruntime.WithLogger(klog.FromContext(ctx)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := newTestPlugin(t, farms, pods)
+			p.handle = fw
+			p.args.TriggerInterval = metav1.Duration{Duration: time.Millisecond}
+			p.evictions = newEvictions(p.farms)
+			if tc.reclaimedFor != "" {
+				p.evictions.add(victim.UID, farmKey("alice"), types.UID(tc.reclaimedFor))
+			}
+
+			state := framework.NewCycleState()
+			if _, s := p.PreFilter(ctx, state, waiting, nil); !s.IsSuccess() {
+				t.Fatalf("PreFilter: %v", s)
+			}
+			_, status := p.PostFilter(ctx, state, waiting, framework.NewDefaultNodeToStatus())
+			if status.Code() != fwk.Unschedulable || status.Message() != tc.wantMessage {
+				t.Fatalf("PostFilter = %v, want Unschedulable %q", status, tc.wantMessage)
+			}
+			// The activation is due after a millisecond: wait for it, or give it ample time to
+			// show that it does not come.
+			if tc.wantActivated != nil {
+				_ = wait.PollUntilContextTimeout(ctx, time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+					return len(activator.keys()) >= len(tc.wantActivated), nil
+				})
+			} else {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if diff := cmp.Diff(tc.wantActivated, activator.keys()); diff != "" {
+				t.Errorf("activated pods (-want +got):\n%s", diff)
 			}
 		})
 	}
