@@ -126,7 +126,8 @@ func freeLocalAddress(tb TB) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 }
 
-// writeKubeconfig writes cfg as a kubeconfig file with embedded credentials.
+// writeKubeconfig writes cfg as a kubeconfig file with embedded credentials, impersonation
+// included.
 func writeKubeconfig(cfg *rest.Config, path string) error {
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["farm"] = &clientcmdapi.Cluster{
@@ -138,6 +139,8 @@ func writeKubeconfig(cfg *rest.Config, path string) error {
 		Token:                 cfg.BearerToken,
 		ClientCertificateData: cfg.CertData,
 		ClientKeyData:         cfg.KeyData,
+		Impersonate:           cfg.Impersonate.UserName,
+		ImpersonateGroups:     cfg.Impersonate.Groups,
 	}
 	kc.Contexts["farm"] = &clientcmdapi.Context{Cluster: "farm", AuthInfo: "admin"}
 	kc.CurrentContext = "farm"

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // HelmEnv names the helm binary the install tests run. `make test` sets it to bin/helm, which
@@ -61,24 +59,8 @@ func RunHelm(tb TB, args ...string) (stdout, stderr []byte, err error) {
 // groups from the API server. Child processes run with it get exactly the RBAC of that user.
 func (cp *ControlPlane) ImpersonatingKubeconfig(tb TB, user string, groups ...string) string {
 	tb.Helper()
-	cfg := cp.Config
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["farm"] = &clientcmdapi.Cluster{
-		Server:                   cfg.Host,
-		CertificateAuthorityData: cfg.CAData,
-		TLSServerName:            cfg.ServerName,
-	}
-	kc.AuthInfos["impersonated"] = &clientcmdapi.AuthInfo{
-		Token:                 cfg.BearerToken,
-		ClientCertificateData: cfg.CertData,
-		ClientKeyData:         cfg.KeyData,
-		Impersonate:           user,
-		ImpersonateGroups:     groups,
-	}
-	kc.Contexts["farm"] = &clientcmdapi.Context{Cluster: "farm", AuthInfo: "impersonated"}
-	kc.CurrentContext = "farm"
 	path := filepath.Join(tb.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+	if err := writeKubeconfig(cp.ImpersonatingConfig(user, groups...), path); err != nil {
 		tb.Fatalf("writing kubeconfig for %s: %v", user, err)
 	}
 	return path

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/toinfn/farm/pkg/quota"
 )
 
 // NodeShape is the allocatable size of a simulated node.
@@ -80,7 +82,7 @@ func ExecutorPod(namespace, name, labelKey, labelValue string) *corev1.Pod {
 			Labels:    map[string]string{labelKey: labelValue},
 		},
 		Spec: corev1.PodSpec{
-			SchedulerName:                 "farm-scheduler",
+			SchedulerName:                 quota.SchedulerName,
 			TerminationGracePeriodSeconds: ptr.To[int64](ExecutorGracePeriod),
 			Containers: []corev1.Container{{
 				Name:      "executor",

@@ -252,10 +252,11 @@ func (p *Plugin) PostBind(_ context.Context, state fwk.CycleState, pod *corev1.P
 	guaranteedSchedulingSeconds.WithLabelValues(quota.Key(s.farm).String()).Observe(time.Since(pod.CreationTimestamp.Time).Seconds())
 }
 
-// activateAfter moves the pod back to the active queue after d, so a reclaim waiting out its
-// hysteresis is retried on that cadence rather than on an unrelated cluster event.
-func (p *Plugin) activateAfter(logger klog.Logger, pod *corev1.Pod, d time.Duration) {
-	time.AfterFunc(d, func() {
+// retryOnCadence moves a guaranteed pod the plugin could not help yet back to the active queue
+// after one trigger interval: what it waits for (a victim farm's hysteresis, executors still
+// leaving) changes with time, not with a cluster event that would requeue it.
+func (p *Plugin) retryOnCadence(logger klog.Logger, pod *corev1.Pod) {
+	time.AfterFunc(p.args.TriggerInterval.Duration, func() {
 		p.handle.Activate(logger, map[string]*corev1.Pod{pod.Namespace + "/" + pod.Name: pod})
 	})
 }

@@ -73,7 +73,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 			// Retry on the trigger cadence: the room those executors free may go to the pods
 			// they were reclaimed for, and once those land no cluster event is left to requeue
 			// this pod, whose own reclaim is then due.
-			p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
+			p.retryOnCadence(logger, pod)
 		default:
 			msg = fmt.Sprintf("reclaim: no farm of type %s is over its minimum", farmType)
 		}
@@ -84,7 +84,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	ready, waiting := p.triggers.fire(plan.Owed, p.nThreshold)
 	if len(ready) == 0 {
 		// Retry on the trigger cadence, not on some unrelated cluster event.
-		p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
+		p.retryOnCadence(logger, pod)
 		msg := "reclaim: hysteresis: " + strings.Join(waiting, ", ")
 		p.event(pod, EventReclaimPending, msg)
 		return nil, fwk.NewStatus(fwk.Unschedulable, msg)
@@ -95,7 +95,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	result, status := p.evaluator.Preempt(ctx, state, pod, &victimNodesFirst{NodeToStatusReader: m, rank: p.victimNodeRanks(ready)})
 	if !status.IsSuccess() {
 		if len(waiting) > 0 {
-			p.activateAfter(logger, pod, p.args.TriggerInterval.Duration)
+			p.retryOnCadence(logger, pod)
 		}
 		return result, fwk.NewStatus(status.Code(), "reclaim: "+status.Message())
 	}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/test/harness"
 )
 
@@ -59,7 +60,7 @@ func (l ClientLimits) edit(cfg map[string]any) {
 type Farm struct{ Limits ClientLimits }
 
 func (Farm) Name() string          { return "farm" }
-func (Farm) SchedulerName() string { return "farm-scheduler" }
+func (Farm) SchedulerName() string { return quota.SchedulerName }
 
 func (f Farm) Start(tb testing.TB, cp *harness.ControlPlane) *harness.ChildProcess {
 	return cp.StartSchedulerBinary(tb, cp.SchedulerConfig(tb, f.Limits.edit))

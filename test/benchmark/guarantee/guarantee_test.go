@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
+	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/test/benchmark/contender"
 	"github.com/toinfn/farm/test/harness"
 )
@@ -248,7 +249,7 @@ func waitRunning(tb testing.TB, sched *harness.ChildProcess, ns string, want int
 		}
 		running = 0
 		for _, p := range listPods(tb, ns) {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			if quota.IsRunning(&p) {
 				running++
 			}
 		}

@@ -1,10 +1,7 @@
 package examples
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,11 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 	"github.com/toinfn/farm/test/harness"
@@ -43,24 +36,11 @@ func documents(t *testing.T) map[string][]*unstructured.Unstructured {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
-		reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := reader.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			obj := &unstructured.Unstructured{}
-			if err := utilyaml.Unmarshal(doc, &obj.Object); err != nil {
-				return err
-			}
-			if len(obj.Object) == 0 {
-				continue
-			}
-			docs[rel] = append(docs[rel], obj)
+		objs, err := harness.DecodeObjects(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
 		}
+		docs[rel] = append(docs[rel], objs...)
 		return nil
 	})
 	if err != nil {
@@ -77,35 +57,27 @@ func TestEveryExampleIsAccepted(t *testing.T) {
 			t.Errorf("no example documents in %s", want)
 		}
 	}
+	objects := cluster.Objects(t)
 	dyn, err := dynamic.NewForConfig(cluster.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 
 	var farms []*unstructured.Unstructured
 	for file, objs := range docs {
 		for _, obj := range objs {
 			gvk := obj.GroupVersionKind()
 			t.Run(file+"/"+gvk.Kind+"/"+obj.GetName(), func(t *testing.T) {
-				mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+				ri, err := objects.Resource(obj, "default")
 				if err != nil {
-					t.Fatalf("%s is not served: %v", gvk, err)
-				}
-				ns := obj.GetNamespace()
-				if mapping.Scope.Name() == "namespace" && ns == "" {
-					ns = "default"
+					t.Fatal(err)
 				}
 				opts := metav1.CreateOptions{FieldValidation: "Strict"}
 				real := gvk.Kind == "Namespace" || gvk.GroupVersion() == farmv1alpha1.GroupVersion
 				if !real {
 					opts.DryRun = []string{metav1.DryRunAll}
 				}
-				if _, err := dyn.Resource(mapping.Resource).Namespace(ns).Create(ctx, obj, opts); err != nil {
+				if _, err := ri.Create(ctx, obj, opts); err != nil {
 					t.Fatalf("the API server refused it: %v", err)
 				}
 				if gvk.GroupVersion() == farmv1alpha1.GroupVersion && gvk.Kind == "Farm" {

@@ -1,9 +1,6 @@
 package install
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,7 +9,6 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/toinfn/farm/test/harness"
 )
@@ -51,7 +47,7 @@ func render(t *testing.T, args ...string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := decodeObjects(out)
+	objs, err := harness.DecodeObjects(out)
 	if err != nil {
 		t.Fatalf("decoding helm template output: %v", err)
 	}
@@ -59,25 +55,6 @@ func render(t *testing.T, args ...string) []*unstructured.Unstructured {
 		t.Fatalf("helm %v rendered no objects", args)
 	}
 	return objs
-}
-
-// decodeObjects splits a multi-document YAML stream into objects, skipping empty documents.
-func decodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		obj := map[string]any{}
-		if err := dec.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return nil, err
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		objs = append(objs, &unstructured.Unstructured{Object: obj})
-	}
 }
 
 // find returns the only rendered object of kind and name, failing the test otherwise.
