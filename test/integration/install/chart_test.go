@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,8 +54,36 @@ func TestPlainManifestsAreFresh(t *testing.T) {
 	}
 }
 
-// The chart carries no copy of the CRDs, the scheduler configuration or the dashboard: it links
-// to the shipped files. A broken link or a copy that drifted shows here.
+// The chart's copies of the CRDs, the scheduler configuration and the dashboard are the files of
+// manifests/, byte for byte (`make chart-files` writes them), and no other CRD is in the chart.
+func TestChartCopiesAreFresh(t *testing.T) {
+	copies := map[string]string{
+		"manifests/scheduler/scheduler-config.yaml": chartDir + "/files/scheduler-config.yaml",
+		"manifests/dashboards/farm.json":            chartDir + "/files/farm-dashboard.json",
+	}
+	crds, err := fs.Glob(manifests.CRDs, "crds/*.yaml")
+	if err != nil || len(crds) == 0 {
+		t.Fatalf("no embedded CRDs (%v)", err)
+	}
+	for _, f := range crds {
+		copies["manifests/"+f] = chartDir + "/" + f
+	}
+	chartCRDs, err := filepath.Glob(filepath.Join(harness.ModuleRoot(t), chartDir, "crds", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chartCRDs) != len(crds) {
+		t.Errorf("the chart has %d files in crds/, manifests/crds has %d: run `make chart-files`", len(chartCRDs), len(crds))
+	}
+	for source, copied := range copies {
+		if !bytes.Equal(moduleFile(t, source), moduleFile(t, copied)) {
+			t.Errorf("%s differs from %s: run `make chart-files` and commit the result", copied, source)
+		}
+	}
+}
+
+// What the chart renders is what is shipped: the ConfigMaps hold the shipped scheduler
+// configuration and dashboard, and the CRDs are the generated ones.
 func TestChartShipsTheShippedFiles(t *testing.T) {
 	objs := render(t, append(append([]string{}, installArgs...), everythingOn...)...)
 
