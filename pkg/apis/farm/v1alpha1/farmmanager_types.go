@@ -35,21 +35,22 @@ type FarmManagerStatus struct {
 	// +optional
 	Tobescaledown map[string]int32 `json:"tobescaledown,omitempty"`
 
-	// Farms is the number of Farms of this type.
+	// Farms is the number of Farms of this type. The counts are always written, zero included,
+	// so that `kubectl get farmmanagers` shows 0 rather than an empty column.
 	// +optional
-	Farms int32 `json:"farms,omitempty"`
+	Farms int32 `json:"farms"`
 	// TotalOverquota sums Overquota.
 	// +optional
-	TotalOverquota int32 `json:"totalOverquota,omitempty"`
+	TotalOverquota int32 `json:"totalOverquota"`
 	// TotalUnderquota sums Underquota.
 	// +optional
-	TotalUnderquota int32 `json:"totalUnderquota,omitempty"`
+	TotalUnderquota int32 `json:"totalUnderquota"`
 	// TotalPending sums Pending.
 	// +optional
-	TotalPending int32 `json:"totalPending,omitempty"`
+	TotalPending int32 `json:"totalPending"`
 	// TotalTobescaledown sums Tobescaledown.
 	// +optional
-	TotalTobescaledown int32 `json:"totalTobescaledown,omitempty"`
+	TotalTobescaledown int32 `json:"totalTobescaledown"`
 	// ObservedGeneration is the spec generation this status was computed from.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
