@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	fwk "k8s.io/kube-scheduler/framework"
 
 	"github.com/toinfn/farm/pkg/quota"
+	"github.com/toinfn/farm/pkg/scheduler/farmcache"
 )
 
 var (
@@ -21,10 +21,10 @@ var (
 const preScoreKey fwk.StateKey = Name + "/borrowing"
 
 // borrowingFarms are the farms of the pod's type that hold executors beyond their minimum.
-type borrowingFarms map[types.NamespacedName]bool
+type borrowingFarms struct{ farmcache.FarmSet }
 
 // Clone shares the set: it is read-only once PreScore has built it.
-func (b borrowingFarms) Clone() fwk.StateData { return b }
+func (b *borrowingFarms) Clone() fwk.StateData { return b }
 
 // PreScore decides whether the elastic quota scorer applies: only to a pod that will borrow (its
 // farm is at or above its minimum), and only when some executor of a borrowing farm of its type
@@ -39,11 +39,11 @@ func (p *Plugin) PreScore(_ context.Context, state fwk.CycleState, _ *corev1.Pod
 	}
 	// The pod itself will borrow: its own farm's executors are reclaimable work too.
 	own := quota.Key(s.farm)
-	borrowing := borrowingFarms{own: true}
-	assigned := s.state.Assigned
+	borrowing := &borrowingFarms{}
+	var assigned int32
 	for _, f := range p.farms.OfType(quota.TypeOf(s.farm)) {
-		if key := quota.Key(f.Farm); key != own && f.State.Borrowing() {
-			borrowing[key] = true
+		if quota.Key(f.Farm) == own || f.State.Borrowing() {
+			borrowing.Add(f)
 			assigned += f.State.Assigned
 		}
 	}
@@ -65,11 +65,11 @@ func (p *Plugin) Score(_ context.Context, state fwk.CycleState, _ *corev1.Pod, n
 	if err != nil {
 		return 0, fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preScoreKey, err))
 	}
-	borrowing, ok := d.(borrowingFarms)
+	borrowing, ok := d.(*borrowingFarms)
 	if !ok {
 		return 0, fwk.AsStatus(fmt.Errorf("%+v cannot be converted to farm.borrowingFarms", d))
 	}
-	return p.farms.AssignedOn(nodeInfo.Node().Name, borrowing), nil
+	return p.farms.AssignedOn(nodeInfo.Node().Name, borrowing.FarmSet), nil
 }
 
 // ScoreExtensions normalizes scores to the framework's range.

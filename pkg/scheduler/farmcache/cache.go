@@ -32,26 +32,26 @@ type Cache struct {
 	// not shown yet. It is kept apart from counted so that it survives recounts and pods that no
 	// Farm owns at the moment.
 	assumed map[types.UID]string
-	// onNode holds a *nodeFarms for each node that has held executors: the assigned executors
-	// of each farm on it, so a score reads a node's farms without visiting its pods. Scores run
-	// for every feasible node in parallel: a lock of its own per node keeps those reads from
-	// contending on mu.
-	onNode sync.Map
-}
-
-// nodeFarms counts the assigned executors of each farm on one node.
-type nodeFarms struct {
-	mu     sync.RWMutex
-	counts map[types.NamespacedName]int32
+	// onNode counts the assigned executors of each farm on each node, so that a score reads a
+	// node's farms without visiting its pods, and without taking mu (see nodes.go).
+	onNode *nodeIndex
+	// nextSlot is the slot the next Farm gets unless freeSlots has one: slots number the Farms
+	// densely, so that a set of farms is a small bitset.
+	nextSlot  int32
+	freeSlots []int32
 }
 
 type entry struct {
 	farm  *farmv1alpha1.Farm
 	usage quota.Usage
+	slot  int32
 }
 
 type record struct {
 	owner types.NamespacedName
+	// slot is the owner's slot, kept here because the owner's entry is gone when a deleted Farm's
+	// executors are uncounted.
+	slot int32
 	// pod is the object as counted: for an assumed pod, with the reserved node filled in.
 	pod *corev1.Pod
 }
@@ -67,6 +67,7 @@ func New(schedulerName string, pods corelisters.PodLister) *Cache {
 		counted:       map[types.UID]record{},
 		countedIn:     map[string]map[types.UID]struct{}{},
 		assumed:       map[types.UID]string{},
+		onNode:        newNodeIndex(),
 	}
 }
 
@@ -74,6 +75,8 @@ func New(schedulerName string, pods corelisters.PodLister) *Cache {
 type Farm struct {
 	Farm  *farmv1alpha1.Farm
 	State quota.State
+	// slot identifies the Farm in a FarmSet.
+	slot int32
 }
 
 // OwnerOf returns the Farm that owns pod, with its current state; ok is false for a pod that
@@ -113,7 +116,7 @@ func (c *Cache) OfType(t quota.Type) []Farm {
 
 func (c *Cache) farmLocked(key types.NamespacedName) Farm {
 	e := c.farms[key]
-	return Farm{Farm: e.farm, State: quota.State{Limits: quota.LimitsOf(e.farm), Usage: e.usage}}
+	return Farm{Farm: e.farm, State: quota.State{Limits: quota.LimitsOf(e.farm), Usage: e.usage}, slot: e.slot}
 }
 
 // AddFarm records a new or changed Farm. A new Farm, a changed selector or a re-created Farm
@@ -132,7 +135,7 @@ func (c *Cache) AddFarm(farm *farmv1alpha1.Farm) {
 	if ok {
 		e.farm = farm
 	} else {
-		c.farms[key] = &entry{farm: farm}
+		c.farms[key] = &entry{farm: farm, slot: c.takeSlotLocked()}
 	}
 	c.setNamespaceFarmsLocked(farm.Namespace)
 	c.recountNamespaceLocked(farm.Namespace)
@@ -142,9 +145,26 @@ func (c *Cache) AddFarm(farm *farmv1alpha1.Farm) {
 func (c *Cache) DeleteFarm(farm *farmv1alpha1.Farm) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.farms, quota.Key(farm))
+	key := quota.Key(farm)
+	e, ok := c.farms[key]
+	if !ok {
+		return
+	}
+	delete(c.farms, key)
 	c.setNamespaceFarmsLocked(farm.Namespace)
 	c.recountNamespaceLocked(farm.Namespace)
+	// The recount uncounted every executor of the Farm: no node counts the slot any more.
+	c.freeSlots = append(c.freeSlots, e.slot)
+}
+
+func (c *Cache) takeSlotLocked() int32 {
+	if n := len(c.freeSlots); n > 0 {
+		slot := c.freeSlots[n-1]
+		c.freeSlots = c.freeSlots[:n-1]
+		return slot
+	}
+	c.nextSlot++
+	return c.nextSlot - 1
 }
 
 func (c *Cache) setNamespaceFarmsLocked(namespace string) {
@@ -240,8 +260,9 @@ func (c *Cache) countLocked(pod *corev1.Pod) {
 		return
 	}
 	key := quota.Key(owner)
-	c.farms[key].usage.Add(pod, c.schedulerName)
-	c.counted[pod.UID] = record{owner: key, pod: pod}
+	e := c.farms[key]
+	e.usage.Add(pod, c.schedulerName)
+	c.counted[pod.UID] = record{owner: key, slot: e.slot, pod: pod}
 	inNamespace := c.countedIn[pod.Namespace]
 	if inNamespace == nil {
 		inNamespace = map[types.UID]struct{}{}
@@ -249,21 +270,7 @@ func (c *Cache) countLocked(pod *corev1.Pod) {
 	}
 	inNamespace[pod.UID] = struct{}{}
 	if quota.IsAssigned(pod) {
-		c.addOnNode(pod.Spec.NodeName, key, 1)
-	}
-}
-
-// addOnNode changes a farm's count of executors on a node by delta; mu is held for writing.
-func (c *Cache) addOnNode(node string, key types.NamespacedName, delta int32) {
-	v, ok := c.onNode.Load(node)
-	if !ok {
-		v, _ = c.onNode.LoadOrStore(node, &nodeFarms{counts: map[types.NamespacedName]int32{}})
-	}
-	n := v.(*nodeFarms)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.counts[key] += delta; n.counts[key] <= 0 {
-		delete(n.counts, key)
+		c.onNode.add(pod.Spec.NodeName, e.slot, 1)
 	}
 }
 
@@ -277,7 +284,7 @@ func (c *Cache) uncountLocked(uid types.UID) {
 	}
 	delete(c.counted, uid)
 	if quota.IsAssigned(r.pod) {
-		c.addOnNode(r.pod.Spec.NodeName, r.owner, -1)
+		c.onNode.add(r.pod.Spec.NodeName, r.slot, -1)
 	}
 	if inNamespace := c.countedIn[r.pod.Namespace]; inNamespace != nil {
 		delete(inNamespace, uid)
@@ -296,23 +303,10 @@ func (c *Cache) OwnerKey(pod *corev1.Pod) (types.NamespacedName, bool) {
 	return r.owner, ok
 }
 
-// AssignedOn counts the executors of the given farms assigned to a node (bound or reserved, not
-// leaving), in O(farms on the node), without taking the cache's lock.
-func (c *Cache) AssignedOn(node string, farms map[types.NamespacedName]bool) int64 {
-	v, ok := c.onNode.Load(node)
-	if !ok {
-		return 0
-	}
-	n := v.(*nodeFarms)
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	var total int64
-	for key, count := range n.counts {
-		if farms[key] {
-			total += int64(count)
-		}
-	}
-	return total
+// AssignedOn counts the executors of the farms in set assigned to a node (bound or reserved, not
+// leaving), in O(farms on the node), without a lock: Score calls it for every feasible node.
+func (c *Cache) AssignedOn(node string, set FarmSet) int64 {
+	return c.onNode.sum(node, set)
 }
 
 // Executors returns the pods the cache counts for a farm, as counted (an assumed pod carries its

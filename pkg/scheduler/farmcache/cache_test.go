@@ -1226,15 +1226,22 @@ func TestConcurrentReaders(t *testing.T) {
 }
 
 func TestAssignedOn(t *testing.T) {
-	alice := types.NamespacedName{Namespace: "alice", Name: "f"}
-	bob := types.NamespacedName{Namespace: "bob", Name: "f"}
-	both := map[types.NamespacedName]bool{alice: true, bob: true}
-	onlyAlice := map[types.NamespacedName]bool{alice: true}
 	exec := func(ns, name string) *podBuilder { return newPod(ns, name).label("spark-role", "executor") }
 
 	h := newHarness(t)
 	h.c.AddFarm(newFarm("alice", "f", "spark-role", "executor", 0, 0, 0))
 	h.c.AddFarm(newFarm("bob", "f", "spark-role", "executor", 0, 0, 0))
+	set := func(names ...string) FarmSet {
+		var s FarmSet
+		for _, ns := range names {
+			f, ok := h.c.Get(types.NamespacedName{Namespace: ns, Name: "f"})
+			if !ok {
+				t.Fatalf("no Farm %s/f", ns)
+			}
+			s.Add(f)
+		}
+		return s
+	}
 	steps := []struct {
 		name string
 		do   func()
@@ -1256,15 +1263,44 @@ func TestAssignedOn(t *testing.T) {
 	}
 	for _, step := range steps {
 		step.do()
+		both, onlyAlice := set("alice", "bob"), set("alice")
 		got := [3]int64{h.c.AssignedOn("n1", both), h.c.AssignedOn("n1", onlyAlice), h.c.AssignedOn("n2", both)}
 		if got != step.want {
 			t.Errorf("after %q: AssignedOn = %v, want %v", step.name, got, step.want)
 		}
 	}
-	h.c.onNode.Range(func(node, v any) bool {
-		if counts := v.(*nodeFarms).counts; len(counts) != 0 {
-			t.Errorf("node %s still counts %v with nothing on it", node, counts)
-		}
-		return true
-	})
+	if got := h.c.AssignedOn("n1", FarmSet{}); got != 0 {
+		t.Errorf("AssignedOn(n1, empty set) = %d, want 0", got)
+	}
+}
+
+// A deleted Farm's slot goes to the next new Farm only once no node counts it, so the new Farm
+// never inherits executors.
+func TestAssignedOnAfterFarmsComeAndGo(t *testing.T) {
+	exec := func(ns, name string) *podBuilder { return newPod(ns, name).label("spark-role", "executor") }
+	h := newHarness(t)
+	alice := newFarm("alice", "f", "spark-role", "executor", 0, 0, 0)
+	h.c.AddFarm(alice)
+	h.addPod(exec("alice", "a1").running("n1").obj())
+	h.addPod(exec("alice", "a2").running("n1").obj())
+	h.c.DeleteFarm(alice)
+	h.c.AddFarm(newFarm("bob", "f", "spark-role", "executor", 0, 0, 0))
+	h.addPod(exec("bob", "b1").running("n1").obj())
+	bob, _ := h.c.Get(types.NamespacedName{Namespace: "bob", Name: "f"})
+	var set FarmSet
+	set.Add(bob)
+	if got := h.c.AssignedOn("n1", set); got != 1 {
+		t.Errorf("bob's executors on n1 = %d, want 1 (alice's deleted Farm's two must not count)", got)
+	}
+	// alice's Farm comes back: its executors count again, for it alone.
+	h.c.AddFarm(alice)
+	again, _ := h.c.Get(types.NamespacedName{Namespace: "alice", Name: "f"})
+	var aliceSet FarmSet
+	aliceSet.Add(again)
+	if got := h.c.AssignedOn("n1", aliceSet); got != 2 {
+		t.Errorf("alice's executors on n1 after her Farm is re-created = %d, want 2", got)
+	}
+	if got := h.c.AssignedOn("n1", set); got != 1 {
+		t.Errorf("bob's executors on n1 after alice's Farm is re-created = %d, want 1", got)
+	}
 }
