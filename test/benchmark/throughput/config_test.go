@@ -1,0 +1,40 @@
+package throughput
+
+import (
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/toinfn/farm/manifests"
+)
+
+// The variant without the scorer must differ from what users run by the scorer alone, or its
+// figures would compare something else.
+func TestWithoutScoreIsTheShippedConfig(t *testing.T) {
+	var shipped, variant map[string]any
+	if err := yaml.Unmarshal(manifests.SchedulerConfig, &shipped); err != nil {
+		t.Fatalf("decoding the shipped scheduler config: %v", err)
+	}
+	data, err := os.ReadFile("testdata/farm-without-score.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &variant); err != nil {
+		t.Fatalf("decoding testdata/farm-without-score.yaml: %v", err)
+	}
+	profiles, _ := variant["profiles"].([]any)
+	if len(profiles) != 1 {
+		t.Fatalf("the variant has %d profiles, want 1", len(profiles))
+	}
+	plugins, _ := profiles[0].(map[string]any)["plugins"].(map[string]any)
+	want := map[string]any{"disabled": []any{map[string]any{"name": "Farm"}}}
+	if diff := cmp.Diff(want, plugins["score"]); diff != "" {
+		t.Errorf("the variant's score plugins (-want +got):\n%s", diff)
+	}
+	delete(plugins, "score")
+	if diff := cmp.Diff(shipped, variant); diff != "" {
+		t.Errorf("testdata/farm-without-score.yaml differs from the shipped config by more than Farm's Score (-shipped +variant):\n%s", diff)
+	}
+}
