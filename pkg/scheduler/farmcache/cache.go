@@ -157,6 +157,9 @@ func (c *Cache) DeleteFarm(farm *farmv1alpha1.Farm) {
 	c.freeSlots = append(c.freeSlots, e.slot)
 }
 
+// takeSlotLocked numbers a new Farm, reusing a deleted Farm's slot first. A scoring cycle that
+// built its FarmSet before the reuse may count the new Farm's executors for that cycle only: a
+// score is a preference, and the next cycle is exact again.
 func (c *Cache) takeSlotLocked() int32 {
 	if n := len(c.freeSlots); n > 0 {
 		slot := c.freeSlots[n-1]
