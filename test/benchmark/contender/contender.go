@@ -57,13 +57,37 @@ func (l ClientLimits) edit(cfg map[string]any) {
 }
 
 // Farm is farm-scheduler's built binary with the shipped configuration.
-type Farm struct{ Limits ClientLimits }
+type Farm struct {
+	Limits ClientLimits
+	// WithoutScore disables Farm's Score (its packing of borrowed executors) in the profile, and
+	// changes nothing else: what the packing does is measured against it.
+	WithoutScore bool
+}
 
-func (Farm) Name() string          { return "farm" }
+func (f Farm) Name() string {
+	if f.WithoutScore {
+		return "farm-without-score"
+	}
+	return "farm"
+}
+
 func (Farm) SchedulerName() string { return quota.SchedulerName }
 
 func (f Farm) Start(tb testing.TB, cp *harness.ControlPlane) *harness.ChildProcess {
-	return cp.StartSchedulerBinary(tb, cp.SchedulerConfig(tb, f.Limits.edit))
+	return cp.StartSchedulerBinary(tb, cp.SchedulerConfig(tb, func(cfg map[string]any) {
+		f.Limits.edit(cfg)
+		if f.WithoutScore {
+			profiles, _ := cfg["profiles"].([]any)
+			for _, p := range profiles {
+				profile, _ := p.(map[string]any)
+				plugins, _ := profile["plugins"].(map[string]any)
+				if plugins == nil {
+					tb.Fatal("the shipped scheduler config has a profile without plugins")
+				}
+				plugins["score"] = map[string]any{"disabled": []any{map[string]any{"name": "Farm"}}}
+			}
+		}
+	}))
 }
 
 // Guarantee creates the tenant's Farm, with a hysteresis of one trigger.

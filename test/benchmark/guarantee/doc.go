@@ -6,5 +6,8 @@
 // plane: minimums that fill the cluster, a borrower without a minimum (CapacityScheduling's rule
 // on the sum of minimums), and evicted executors that take a grace period to go.
 //
+// BenchmarkReclaimFootprint measures what Farm's packing scorer is for: on how many nodes a
+// reclaim evicts, with the shipped profile and with Farm's Score disabled.
+//
 // `make bench` runs the benchmark; `make test` runs a small smoke version.
 package guarantee
