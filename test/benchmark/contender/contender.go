@@ -1,7 +1,7 @@
 // Package contender is the schedulers the benchmarks measure side by side on one harness control
-// plane: farm-scheduler with the shipped configuration, the same binary with kube-scheduler's
-// default plugins only (the stock scheduler Farm must keep up with), and scheduler-plugins'
-// CapacityScheduling, the elastic quota peer, built from the nested module
+// plane: farm-scheduler with the shipped configuration (or without its packing scorer), the same
+// binary with kube-scheduler's default plugins only (the stock scheduler Farm must keep up with),
+// and scheduler-plugins' CapacityScheduling, the elastic quota peer, built from the nested module
 // test/benchmark/peer/capacity-scheduler.
 package contender
 
