@@ -96,8 +96,8 @@ func startEtcd(tb TB, dir string) string {
 	cfg.Dir = dir
 	// A throwaway member: nothing is kept, so durability buys nothing and costs a lot.
 	cfg.UnsafeNoFsync = true
-	clientURL := url.URL{Scheme: "http", Host: freeLocalAddress(tb)}
-	peerURL := url.URL{Scheme: "http", Host: freeLocalAddress(tb)}
+	clientURL := url.URL{Scheme: "http", Host: FreeLocalAddress(tb)}
+	peerURL := url.URL{Scheme: "http", Host: FreeLocalAddress(tb)}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{clientURL}, []url.URL{clientURL}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peerURL}, []url.URL{peerURL}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
@@ -116,14 +116,21 @@ func startEtcd(tb TB, dir string) string {
 	return clientURL.String()
 }
 
-// freeLocalAddress returns a loopback address with a port that was free a moment ago.
-func freeLocalAddress(tb TB) string {
+// FreePort returns a loopback port that was free a moment ago, for a server a test starts.
+func FreePort(tb TB) string {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("finding a free port: %v", err)
 	}
 	defer l.Close()
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// FreeLocalAddress returns a loopback address with a port that was free a moment ago.
+func FreeLocalAddress(tb TB) string {
+	tb.Helper()
+	return net.JoinHostPort("127.0.0.1", FreePort(tb))
 }
 
 // writeKubeconfig writes cfg as a kubeconfig file with embedded credentials, impersonation

@@ -94,16 +94,11 @@ func CreateTenants(ctx context.Context, c client.Client, ft quota.Type, tenants 
 // waits until they are gone or ctx ends.
 func DeleteTenants(ctx context.Context, c client.Client, tenants []Tenant) error {
 	for _, t := range tenants {
-		ns := &corev1.Namespace{}
-		err := c.Get(ctx, client.ObjectKey{Name: t.Name}, ns)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
+		ns, err := ownNamespace(ctx, c, t.Name)
 		if err != nil {
-			return fmt.Errorf("reading namespace %s: %w", t.Name, err)
+			return err
 		}
-		if ns.Labels[ManagedByLabel] != "true" {
-			// Not ours (CreateTenants refused it): leave it alone.
+		if ns == nil {
 			continue
 		}
 		if err := c.Delete(ctx, ns); err != nil && !apierrors.IsNotFound(err) {
@@ -112,18 +107,27 @@ func DeleteTenants(ctx context.Context, c client.Client, tenants []Tenant) error
 	}
 	return wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		for _, t := range tenants {
-			ns := &corev1.Namespace{}
-			err := c.Get(ctx, client.ObjectKey{Name: t.Name}, ns)
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			if err != nil {
+			if ns, err := ownNamespace(ctx, c, t.Name); err != nil || ns != nil {
 				return false, err
-			}
-			if ns.Labels[ManagedByLabel] == "true" {
-				return false, nil
 			}
 		}
 		return true, nil
 	})
+}
+
+// ownNamespace returns the namespace of that name if CreateTenants made it, and nil if it is gone
+// or someone else's (CreateTenants refused it: cleanup leaves it alone).
+func ownNamespace(ctx context.Context, c client.Client, name string) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	err := c.Get(ctx, client.ObjectKey{Name: name}, ns)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+	if ns.Labels[ManagedByLabel] != "true" {
+		return nil, nil
+	}
+	return ns, nil
 }

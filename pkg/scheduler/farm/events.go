@@ -48,7 +48,7 @@ func (p *Plugin) isSchedulableAfterFarmChange(logger klog.Logger, pod *corev1.Po
 // isSchedulableAfterExecutorDeleted requeues a pod when an executor of its own farm went away,
 // freeing room under the farm's ceiling.
 func (p *Plugin) isSchedulableAfterExecutorDeleted(logger klog.Logger, pod *corev1.Pod, oldObj, _ any) (fwk.QueueingHint, error) {
-	deleted, ok := podOf(oldObj)
+	deleted, ok := objectOf[*corev1.Pod](oldObj)
 	if !ok {
 		return fwk.Queue, fmt.Errorf("unexpected object %T in a pod delete event", oldObj)
 	}

@@ -84,7 +84,7 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 		AddFunc:    func(obj any) { p.farms.AddPod(obj.(*corev1.Pod)) },
 		UpdateFunc: func(_, obj any) { p.farms.AddPod(obj.(*corev1.Pod)) },
 		DeleteFunc: func(obj any) {
-			if pod, ok := podOf(obj); ok {
+			if pod, ok := objectOf[*corev1.Pod](obj); ok {
 				p.farms.DeletePod(pod)
 			}
 		},
@@ -97,7 +97,7 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 		AddFunc:    func(obj any) { p.farms.AddFarm(obj.(*farmv1alpha1.Farm)) },
 		UpdateFunc: func(_, obj any) { p.farms.AddFarm(obj.(*farmv1alpha1.Farm)) },
 		DeleteFunc: func(obj any) {
-			if f, ok := farmOf(obj); ok {
+			if f, ok := objectOf[*farmv1alpha1.Farm](obj); ok {
 				p.farms.DeleteFarm(f)
 			}
 		},
@@ -133,22 +133,14 @@ func argsFrom(obj runtime.Object) (*config.FarmArgs, error) {
 	return args, nil
 }
 
-// podOf unwraps a pod from an informer's delete notification.
-func podOf(obj any) (*corev1.Pod, bool) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
+// objectOf returns the object of an informer notification, unwrapping the last known state of
+// one deleted while the watch was down; ok is false for any other type.
+func objectOf[T any](obj any) (T, bool) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
 	}
-	pod, ok := obj.(*corev1.Pod)
-	return pod, ok
-}
-
-// farmOf unwraps a Farm from an informer's delete notification.
-func farmOf(obj any) (*farmv1alpha1.Farm, bool) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	f, ok := obj.(*farmv1alpha1.Farm)
-	return f, ok
+	t, ok := obj.(T)
+	return t, ok
 }
 
 // Name returns the plugin's name.

@@ -88,16 +88,14 @@ func (x *nodeIndex) add(node string, slot, delta int32) {
 // insert publishes a copy of node's shard with n added and the nodes that hold nothing dropped.
 func (x *nodeIndex) insert(node string, n *nodeCounts) {
 	shard := x.shard(node)
-	var size int
+	var current map[string]*nodeCounts
 	if m := shard.Load(); m != nil {
-		size = len(*m)
+		current = *m
 	}
-	next := make(map[string]*nodeCounts, size+1)
-	if m := shard.Load(); m != nil {
-		for name, c := range *m {
-			if p := c.counts.Load(); p != nil && len(*p) > 0 {
-				next[name] = c
-			}
+	next := make(map[string]*nodeCounts, len(current)+1)
+	for name, c := range current {
+		if p := c.counts.Load(); p != nil && len(*p) > 0 {
+			next[name] = c
 		}
 	}
 	next[node] = n

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/utils/ptr"
 
 	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/test/benchmark/contender"
@@ -100,37 +98,12 @@ func runFootprint(tb testing.TB, c contender.Contender, sched *harness.ChildProc
 	if slots := size.nodes * footprintSlotsPerNode; size.borrowed+size.tenants*size.tenantMin != slots {
 		tb.Fatalf("the scenario must fill the cluster: %d borrowed + %d×%d guaranteed != %d slots", size.borrowed, size.tenants, size.tenantMin, slots)
 	}
-	var nodeNames []string
-	for i := range size.nodes {
-		node := harness.NewNode(fmt.Sprintf("%s-%d", id, i), footprintNode)
-		node.Labels["run"] = id
-		if _, err := cluster.Clientset.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
-			tb.Fatal(err)
-		}
-		nodeNames = append(nodeNames, node.Name)
-	}
 	borrower, late := id+"-borrower", id+"-late"
 	namespaces := []string{borrower, late}
 	for i := range size.tenants {
 		namespaces = append(namespaces, fmt.Sprintf("%s-tenant-%d", id, i))
 	}
-	for _, ns := range namespaces {
-		if err := cluster.CreateNamespace(ctx, ns); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	defer func() {
-		for _, ns := range namespaces {
-			if err := cluster.Clientset.CoreV1().Pods(ns).DeleteCollection(context.Background(), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}, metav1.ListOptions{}); err != nil {
-				tb.Errorf("cleaning up %s: %v", ns, err)
-			}
-		}
-		for _, n := range nodeNames {
-			if err := cluster.Clientset.CoreV1().Nodes().Delete(context.Background(), n, metav1.DeleteOptions{}); err != nil {
-				tb.Errorf("cleaning up node %s: %v", n, err)
-			}
-		}
-	}()
+	defer prepareRun(tb, id, size.nodes, footprintNode, namespaces)()
 	c.Guarantee(tb, cluster.ControlPlane, borrower, 0, 0)
 	c.Guarantee(tb, cluster.ControlPlane, late, size.lateMin, 0)
 	for _, ns := range namespaces[2:] {

@@ -157,35 +157,9 @@ type guaranteeRun struct {
 // passes. Its objects are removed at the end, so runs do not weigh on each other.
 func runGuarantee(tb testing.TB, c contender.Contender, sched *harness.ChildProcess, sc scenario, id string, nodes, min int) guaranteeRun {
 	tb.Helper()
-	ctx := tb.Context()
-	var nodeNames []string
-	for i := range nodes {
-		node := harness.NewNode(fmt.Sprintf("%s-%d", id, i), harness.DefaultNodeShape)
-		node.Labels["run"] = id
-		if _, err := cluster.Clientset.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
-			tb.Fatal(err)
-		}
-		nodeNames = append(nodeNames, node.Name)
-	}
 	slots := nodes * slotsPerNode
 	borrower, tenant := id+"-borrower", id+"-tenant"
-	for _, ns := range []string{borrower, tenant} {
-		if err := cluster.CreateNamespace(ctx, ns); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	defer func() {
-		for _, ns := range []string{borrower, tenant} {
-			if err := cluster.Clientset.CoreV1().Pods(ns).DeleteCollection(context.Background(), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}, metav1.ListOptions{}); err != nil {
-				tb.Errorf("cleaning up %s: %v", ns, err)
-			}
-		}
-		for _, n := range nodeNames {
-			if err := cluster.Clientset.CoreV1().Nodes().Delete(context.Background(), n, metav1.DeleteOptions{}); err != nil {
-				tb.Errorf("cleaning up node %s: %v", n, err)
-			}
-		}
-	}()
+	defer prepareRun(tb, id, nodes, harness.DefaultNodeShape, []string{borrower, tenant})()
 	c.Guarantee(tb, cluster.ControlPlane, borrower, sc.borrowerMin(slots, min), 0)
 	c.Guarantee(tb, cluster.ControlPlane, tenant, min, 0)
 	// The scheduler learns guarantees from its informers: let them arrive before any executor,
@@ -206,12 +180,45 @@ func runGuarantee(tb testing.TB, c contender.Contender, sched *harness.ChildProc
 
 	left := 0
 	for _, p := range listPods(tb, borrower) {
-		if p.DeletionTimestamp == nil {
+		if !quota.IsTerminating(&p) {
 			left++
 		}
 	}
 	r.evictions = slots - left
 	return r
+}
+
+// prepareRun creates a run's nodes, labelled run=id (createExecutors keeps the run's executors on
+// them), and its namespaces, and returns what deletes them again with every pod in them, so that
+// runs do not weigh on each other.
+func prepareRun(tb testing.TB, id string, nodes int, shape harness.NodeShape, namespaces []string) (cleanup func()) {
+	tb.Helper()
+	var nodeNames []string
+	for i := range nodes {
+		node := harness.NewNode(fmt.Sprintf("%s-%d", id, i), shape)
+		node.Labels["run"] = id
+		if _, err := cluster.Clientset.CoreV1().Nodes().Create(tb.Context(), node, metav1.CreateOptions{}); err != nil {
+			tb.Fatal(err)
+		}
+		nodeNames = append(nodeNames, node.Name)
+	}
+	for _, ns := range namespaces {
+		if err := cluster.CreateNamespace(tb.Context(), ns); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return func() {
+		for _, ns := range namespaces {
+			if err := cluster.Clientset.CoreV1().Pods(ns).DeleteCollection(context.Background(), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}, metav1.ListOptions{}); err != nil {
+				tb.Errorf("cleaning up %s: %v", ns, err)
+			}
+		}
+		for _, n := range nodeNames {
+			if err := cluster.Clientset.CoreV1().Nodes().Delete(context.Background(), n, metav1.DeleteOptions{}); err != nil {
+				tb.Errorf("cleaning up node %s: %v", n, err)
+			}
+		}
+	}
 }
 
 // createExecutors creates n executors for the contender with a grace period of grace seconds,

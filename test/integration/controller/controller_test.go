@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,18 +22,8 @@ func TestMain(m *testing.M) {
 	os.Exit(harness.RunTests(m, &cluster))
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func TestBinaryServesHealthAndReadiness(t *testing.T) {
-	probes, metrics := freePort(t), freePort(t)
+	probes, metrics := harness.FreeLocalAddress(t), harness.FreeLocalAddress(t)
 	p := cluster.StartControllerBinary(t, "--health-probe-bind-address="+probes, "--metrics-bind-address="+metrics)
 	for _, path := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz", "http://" + metrics + "/metrics"} {
 		var lastErr error

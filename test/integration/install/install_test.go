@@ -9,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +30,7 @@ import (
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 	"github.com/toinfn/farm/pkg/controller"
+	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/test/harness"
 )
 
@@ -173,7 +172,7 @@ func startScheduler(ctx context.Context, t *testing.T, objs []*unstructured.Unst
 		access{Verb: "get", Resource: "configmaps", Namespace: "kube-system", Name: "extension-apiserver-authentication"},
 	)
 
-	port := freePort(t)
+	port := harness.FreePort(t)
 	args := replaceArgs(containerArgs(t, deploy), map[string]string{
 		"--config":                    path,
 		"--secure-port":               port,
@@ -197,7 +196,7 @@ func startController(ctx context.Context, t *testing.T, objs []*unstructured.Uns
 		access{Verb: "list", Group: farmv1alpha1.GroupVersion.Group, Resource: "farmmanagers"},
 		access{Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Namespace: deploy.GetNamespace(), Name: controller.LeaderElectionID},
 	)
-	metrics, health := freePort(t), freePort(t)
+	metrics, health := harness.FreePort(t), harness.FreePort(t)
 	args := replaceArgs(containerArgs(t, deploy), map[string]string{
 		"--kubeconfig":                cluster.ImpersonatingKubeconfig(t, user),
 		"--leader-election-namespace": deploy.GetNamespace(),
@@ -501,7 +500,7 @@ func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *compone
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(pods.Items, func(p corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil })
+	i := slices.IndexFunc(pods.Items, func(p corev1.Pod) bool { return quota.IsRunning(&p) })
 	if i < 0 {
 		t.Fatal("no running lender executor left to fail")
 	}
@@ -679,16 +678,6 @@ func get(ctx context.Context, url, token string) (int, []byte, error) {
 	return resp.StatusCode, body, err
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 func forbiddenLines(out string) string {
 	var lines []string
 	for _, l := range strings.Split(out, "\n") {
@@ -753,7 +742,7 @@ func waitRunning(ctx context.Context, t *testing.T, ns string, n int) {
 		}
 		running = 0
 		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			if quota.IsRunning(&p) {
 				running++
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/test/harness"
 )
 
@@ -102,7 +103,7 @@ func (s *scenario) running(farm types.NamespacedName) int {
 	}
 	n := 0
 	for _, p := range pods.Items {
-		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+		if quota.IsRunning(&p) {
 			n++
 		}
 	}
