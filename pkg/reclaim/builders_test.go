@@ -78,7 +78,10 @@ func victim(id, farm string, cores float64) *victimBuilder {
 func (b *victimBuilder) priority(p int32) *victimBuilder { b.v.Priority = p; return b }
 
 // startedAfter makes the victim younger by d.
-func (b *victimBuilder) startedAfter(d time.Duration) *victimBuilder { b.v.Started = t0.Add(d); return b }
+func (b *victimBuilder) startedAfter(d time.Duration) *victimBuilder {
+	b.v.Started = t0.Add(d)
+	return b
+}
 
 func (b *victimBuilder) budgets(i ...int) *victimBuilder { b.v.Budgets = i; return b }
 

@@ -18,7 +18,7 @@ type exactPlan struct {
 	nodeOf []int
 	placed int
 	// Tie-breaks after placed and len(subset), smaller is better.
-	overShare, newNodes int
+	overShare, newNodes  int
 	priority, negStarted int64
 }
 
