@@ -82,7 +82,7 @@ func evaluate(pr *Problem, usable map[types.NamespacedName]bool, subset []candid
 	touched := map[int]bool{}
 	for _, c := range subset {
 		v := pr.Nodes[c.node].Victims[c.index]
-		room[c.node].add(v.Request, 1)
+		room[c.node].Add(v.Request)
 		evicted[v.Farm]++
 		p.priority += int64(v.Priority)
 		p.negStarted -= v.Started.Unix()
@@ -148,11 +148,11 @@ func pack(pr *Problem, room []Resources) ([]int, int) {
 			if !room[n].covers(w.Request) {
 				continue
 			}
-			room[n].add(w.Request, -1)
+			room[n].Sub(w.Request)
 			cur[order[k]] = n
 			done := dfs(k+1, placed+1)
 			cur[order[k]] = -1
-			room[n].add(w.Request, 1)
+			room[n].Add(w.Request)
 			if done {
 				return true
 			}
@@ -194,11 +194,11 @@ func (p *exactPlan) plan(pr *Problem, usable map[types.NamespacedName]bool) Plan
 		for len(left) > 0 && !room[n].covers(req) {
 			i := left[0]
 			left = left[1:]
-			room[n].add(pr.Nodes[n].Victims[i].Request, 1)
+			room[n].Add(pr.Nodes[n].Victims[i].Request)
 			victims = append(victims, i)
 		}
 		onNode[n] = left
-		room[n].add(req, -1)
+		room[n].Sub(req)
 		last[n] = len(out.Placements)
 		out.Placements = append(out.Placements, Placement{Waiting: w, Node: n, Victims: victims})
 	}

@@ -173,7 +173,7 @@ func (g *greedy) optionOn(w, n int) (option, bool) {
 		}
 		used[best] = true
 		take(node.Victims[best], 1)
-		room.add(node.Victims[best].Request, 1)
+		room.Add(node.Victims[best].Request)
 		chosen = append(chosen, best)
 		short, isShort = room.shortOf(req)
 	}
@@ -184,12 +184,12 @@ func (g *greedy) optionOn(w, n int) (option, bool) {
 	kept := chosen[:0]
 	for k, i := range chosen {
 		v := node.Victims[i]
-		room.add(v.Request, -1)
+		room.Sub(v.Request)
 		if room.covers(req) {
 			take(v, -1)
 			continue
 		}
-		room.add(v.Request, 1)
+		room.Add(v.Request)
 		kept = append(kept, chosen[k])
 	}
 	sort.Ints(kept)
@@ -287,7 +287,7 @@ func (g *greedy) apply(w int, o option) {
 	for _, i := range o.victims {
 		v := g.pr.Nodes[o.node].Victims[i]
 		g.taken[o.node][i] = true
-		g.room[o.node].add(v.Request, 1)
+		g.room[o.node].Add(v.Request)
 		g.capLeft[v.Farm]--
 		g.evicted[v.Farm]++
 		for _, b := range v.Budgets {
@@ -297,7 +297,7 @@ func (g *greedy) apply(w int, o option) {
 	if len(o.victims) > 0 {
 		g.touched[o.node] = true
 	}
-	g.room[o.node].add(g.pr.Waiting[w].Request, -1)
+	g.room[o.node].Sub(g.pr.Waiting[w].Request)
 }
 
 // whyUnplaced says why no node fits w, for its PodScheduled condition.
@@ -309,8 +309,11 @@ func (g *greedy) whyUnplaced(w int) string {
 // admissible victim, and one that those victims cannot make room for.
 func unplacedReason(pr *Problem, w int, taken func(node, victim int) bool) string {
 	nodes := pr.Waiting[w].Nodes
-	if len(nodes) == 0 {
-		return "no node admits it (node selector, affinity, taints)"
+	switch {
+	case len(pr.Nodes) == 0:
+		return "no admissible victim on any node"
+	case len(nodes) == 0:
+		return "the nodes holding admissible victims do not admit it (node selector, affinity, taints)"
 	}
 	for _, n := range nodes {
 		for i, v := range pr.Nodes[n].Victims {

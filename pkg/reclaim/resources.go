@@ -10,10 +10,17 @@ func (r Resources) covers(need Resources) bool {
 	return true
 }
 
-// add adds d times o to r in place.
-func (r Resources) add(o Resources, d int64) {
+// Add adds o to r in place.
+func (r Resources) Add(o Resources) {
 	for i := range r {
-		r[i] += d * o[i]
+		r[i] += o[i]
+	}
+}
+
+// Sub takes o from r in place.
+func (r Resources) Sub(o Resources) {
+	for i := range r {
+		r[i] -= o[i]
 	}
 }
 

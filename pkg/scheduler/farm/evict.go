@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,54 +17,69 @@ import (
 	"github.com/toinfn/farm/pkg/scheduler/farmcache"
 )
 
-// Reasons of the events farm-scheduler records about a reclaim.
-const (
-	// EventReclaimed is recorded on each evicted executor, related to the pod it was evicted for.
-	EventReclaimed = "Reclaimed"
-	// EventReclaiming is recorded on the waiting pod for each executor evicted for it.
-	EventReclaiming = "Reclaiming"
-	// EventReclaimBlocked is recorded on the waiting pod when an eviction is refused (e.g. by a
-	// PodDisruptionBudget).
-	EventReclaimBlocked = "ReclaimBlocked"
-	// EventReclaimPending is recorded on the waiting pod while victim farms' hysteresis runs.
-	EventReclaimPending = "ReclaimPending"
-)
-
-// evictions remembers each executor the plugin evicted and the waiting pod it was evicted for,
-// until that pod is bound or gone. The room a victim frees belongs to its waiting pod from the
-// eviction request until the pod lands, across the victim's graceful termination and after it:
-// counting it only while the victim terminates would let a second waiting pod see the freed room
-// as missing and evict again.
+// evictions records each executor the plugin evicts, from the moment a plan picks it until the
+// informer shows it terminating (or it is gone), so that every later plan counts it as leaving
+// and never picks it again, even while an asynchronous preemption is still sending the eviction.
+// It also remembers refused evictions for one trigger interval, so a refused victim is not asked
+// again at once.
 type evictions struct {
 	farms *farmcache.Cache
+	// interval is how long a refusal keeps a victim out of plans.
+	interval time.Duration
+	now      func() time.Time
 
-	mu    sync.Mutex
-	byUID map[types.UID]evictionRecord
+	mu      sync.Mutex
+	byUID   map[types.UID]evictionRecord
+	refused map[types.UID]refusal
 }
 
 type evictionRecord struct {
 	farm types.NamespacedName
+	node string
 	// waiting is the pod the room is for.
 	waiting types.UID
+	since   time.Time
 }
 
-func newEvictions(farms *farmcache.Cache) *evictions {
-	return &evictions{farms: farms, byUID: map[types.UID]evictionRecord{}}
+type refusal struct {
+	at  time.Time
+	why string
 }
 
-func (e *evictions) add(victim types.UID, farm types.NamespacedName, waiting types.UID) {
+// unconfirmedTimeout bounds how long an eviction the informer never shows counts as leaving: a
+// request that succeeded shows within seconds; one that never went out must not hold a plan
+// back for ever.
+const unconfirmedTimeout = 30 * time.Second
+
+func newEvictions(farms *farmcache.Cache, interval time.Duration) *evictions {
+	return &evictions{farms: farms, interval: interval, now: time.Now, byUID: map[types.UID]evictionRecord{}, refused: map[types.UID]refusal{}}
+}
+
+// add records an eviction the plan decided, before it is sent.
+func (e *evictions) add(victim *corev1.Pod, farm types.NamespacedName, waiting types.UID) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.byUID[victim] = evictionRecord{farm: farm, waiting: waiting}
+	e.byUID[victim.UID] = evictionRecord{farm: farm, node: victim.Spec.NodeName, waiting: waiting, since: e.now()}
+	delete(e.refused, victim.UID)
 }
 
+// drop forgets an eviction that did not happen.
 func (e *evictions) drop(victim types.UID) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.byUID, victim)
 }
 
-// requested reports whether the plugin evicted the pod.
+// refuse forgets an eviction the API refused, and keeps the victim out of plans for an interval.
+func (e *evictions) refuse(victim types.UID, why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.byUID, victim)
+	e.refused[victim] = refusal{at: e.now(), why: why}
+}
+
+// requested reports whether the plugin evicts the pod and the informer does not show it
+// terminating yet.
 func (e *evictions) requested(uid types.UID) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -71,26 +87,58 @@ func (e *evictions) requested(uid types.UID) bool {
 	return ok
 }
 
-// leaving counts, for a farm, the executors reclaimed for pods still waiting (open), and how many
-// of those the cache shows terminating (so they are not counted twice with other terminating
-// executors). Evictions whose pod has landed or gone are forgotten.
-func (e *evictions) leaving(farm types.NamespacedName) (open, terminating int32) {
+// requestedNodes returns the nodes of the pods the plugin evicts.
+func (e *evictions) requestedNodes() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for uid, ev := range e.byUID {
-		if !e.farms.Waiting(ev.waiting) {
-			delete(e.byUID, uid)
-			continue
-		}
-		if ev.farm != farm {
-			continue
-		}
-		open++
-		if e.farms.Terminating(uid) {
-			terminating++
+	out := make([]string, 0, len(e.byUID))
+	for _, r := range e.byUID {
+		out = append(out, r.node)
+	}
+	return out
+}
+
+// refusedRecently returns why the pod's eviction was refused within the last interval, or "".
+func (e *evictions) refusedRecently(uid types.UID) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.refused[uid]
+	if !ok || e.now().Sub(r.at) >= e.interval {
+		return ""
+	}
+	return "eviction refused less than a trigger interval ago: " + r.why
+}
+
+// inFlight counts a farm's executors the plugin evicts that are still assigned in the cache:
+// they no longer count as what the farm may lose.
+func (e *evictions) inFlight(farm types.NamespacedName) int32 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var n int32
+	for uid, r := range e.byUID {
+		if r.farm == farm && !e.farms.Leaving(uid) {
+			n++
 		}
 	}
-	return open, terminating
+	return n
+}
+
+// prune forgets evictions the informer shows done (the victim terminating or gone), or never
+// shows at all, and refusals older than an interval.
+func (e *evictions) prune() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	for uid, r := range e.byUID {
+		if e.farms.Leaving(uid) || now.Sub(r.since) > unconfirmedTimeout {
+			delete(e.byUID, uid)
+		}
+	}
+	for uid, r := range e.refused {
+		if now.Sub(r.at) >= e.interval {
+			delete(e.refused, uid)
+		}
+	}
 }
 
 // evictVictim replaces the upstream executor's last step: instead of deleting the victim, it
@@ -102,7 +150,6 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 	recorder := p.handle.EventRecorder().WithLogger(logger)
 
 	waiting := preemptorPod(preemptor)
-	p.evictions.add(victim.UID, victimFarm, preemptor.UID())
 	err := eviction.Evict(ctx, p.handle.ClientSet(), victim, quota.ReasonReclaimed,
 		fmt.Sprintf("%s: borrowed executor of farm %s reclaimed for %s/%s, whose farm is below its minimum", SchedulerName, victimFarm, preemptor.GetNamespace(), preemptor.GetName()))
 	switch {
@@ -111,7 +158,7 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 		p.evictions.drop(victim.UID)
 		return false, nil
 	default:
-		p.evictions.drop(victim.UID)
+		p.evictions.refuse(victim.UID, err.Error())
 		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, EventReclaimBlocked, "Reclaiming",
 			"Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)
 		logger.V(2).Info("Eviction refused", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "farm", victimFarm, "err", err)

@@ -22,7 +22,8 @@ type triggers struct {
 
 type trigger struct {
 	count int32
-	last  time.Time
+	// last is when count last went up; seen is when a plan last needed the farm.
+	last, seen time.Time
 }
 
 func newTriggers(interval time.Duration) *triggers {
@@ -44,6 +45,7 @@ func (t *triggers) fire(owed map[types.NamespacedName]int32, threshold func(type
 			tr = &trigger{}
 			t.byFarm[key] = tr
 		}
+		tr.seen = now
 		// The first trigger counts at once; later ones once per interval.
 		if tr.count == 0 || now.Sub(tr.last) >= t.interval {
 			tr.count++
@@ -59,13 +61,16 @@ func (t *triggers) fire(owed map[types.NamespacedName]int32, threshold func(type
 	return ready, waiting
 }
 
-// keepOnly resets every farm not in owing: the count restarts once no guaranteed demand needs
-// the farm's executors or it is no longer over its minimum.
-func (t *triggers) keepOnly(owing map[types.NamespacedName]bool) {
+// expire resets every farm no plan has needed for two intervals (waiting pods retry on the
+// trigger cadence, so a farm still needed is fired at least once an interval) and every farm
+// overMin says is no longer over its minimum: the count restarts once no guaranteed demand needs
+// the farm's executors or it has none to give.
+func (t *triggers) expire(overMin func(types.NamespacedName) bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for key := range t.byFarm {
-		if !owing[key] {
+	now := t.now()
+	for key, tr := range t.byFarm {
+		if now.Sub(tr.seen) > 2*t.interval || !overMin(key) {
 			delete(t.byFarm, key)
 		}
 	}

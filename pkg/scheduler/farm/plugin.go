@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/dynamic"
+	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -37,9 +38,14 @@ const stateKey fwk.StateKey = Name
 var (
 	_ fwk.QueueSortPlugin   = &Plugin{}
 	_ fwk.PreFilterPlugin   = &Plugin{}
+	_ fwk.PostFilterPlugin  = &Plugin{}
+	_ fwk.PreScorePlugin    = &Plugin{}
+	_ fwk.ScorePlugin       = &Plugin{}
+	_ fwk.SignPlugin        = &Plugin{}
 	_ fwk.ReservePlugin     = &Plugin{}
-	_ fwk.EnqueueExtensions = &Plugin{}
 	_ fwk.PostBindPlugin    = &Plugin{}
+	_ fwk.EnqueueExtensions = &Plugin{}
+	_ preemption.Interface  = &Plugin{}
 )
 
 // Plugin applies Farm's rules to pods at the framework's extension points.
@@ -48,11 +54,14 @@ type Plugin struct {
 	handle fwk.Handle
 	farms  *farmcache.Cache
 
-	// evaluator is upstream's preemption evaluator, run with the farm rules (reclaimer) and an
+	// evaluator is upstream's preemption evaluator, run with the plugin as its Interface and an
 	// executor whose last step evicts instead of deleting.
 	evaluator *preemption.Evaluator
+	// pdbs lists the PodDisruptionBudgets a reclaim plan must respect.
+	pdbs      policylisters.PodDisruptionBudgetLister
 	triggers  *triggers
 	evictions *evictions
+	claims    *claims
 }
 
 // New builds the plugin from its arguments (FarmArgs, or nil for the defaults) and waits until it
@@ -72,12 +81,14 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 		args:      *args,
 		handle:    handle,
 		farms:     farmCache,
+		pdbs:      handle.SharedInformerFactory().Policy().V1().PodDisruptionBudgets().Lister(),
 		triggers:  newTriggers(args.TriggerInterval.Duration),
-		evictions: newEvictions(farmCache),
+		evictions: newEvictions(farmCache, args.TriggerInterval.Duration),
+		claims:    newClaims(farmCache),
 	}
 	executor := preemption.NewExecutor(handle, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))
 	executor.PreemptPod = p.evictVictim
-	p.evaluator = preemption.NewEvaluator(Name, handle, &reclaimer{p: p}, executor)
+	p.evaluator = preemption.NewEvaluator(Name, handle, p, executor)
 
 	// Pods are counted from the scheduler's own pod informer, which the scheduler starts.
 	if _, err := pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{

@@ -11,12 +11,6 @@ import (
 	"github.com/toinfn/farm/pkg/scheduler/farmcache"
 )
 
-var (
-	_ fwk.PreScorePlugin = &Plugin{}
-	_ fwk.ScorePlugin    = &Plugin{}
-	_ fwk.SignPlugin     = &Plugin{}
-)
-
 // preScoreKey keys the set of borrowing farms computed once per cycle.
 const preScoreKey fwk.StateKey = Name + "/borrowing"
 

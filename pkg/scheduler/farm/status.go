@@ -20,24 +20,19 @@ import (
 // fields with its own field manager, so neither overwrites the other.
 const FieldManager = "farm-scheduler"
 
-// runHysteresis resets the trigger count of farms nobody needs executors from any more and
-// publishes every count change to the Farm's status.scaledownTriggered, once per interval at
-// most: status follows the hysteresis without a write per scheduling attempt.
+// runHysteresis, once per interval, forgets evictions done and claims of pods that landed, resets the trigger count of farms
+// nobody needs executors from any more, and publishes every count change to the Farm's
+// status.scaledownTriggered: status follows the hysteresis without a write per scheduling attempt.
 func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 	published := map[types.NamespacedName]int32{}
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
-		owing := map[types.NamespacedName]bool{}
-		farmTypes := map[quota.Type]bool{}
+		p.evictions.prune()
+		p.claims.prune()
+		p.triggers.expire(func(key types.NamespacedName) bool {
+			f, ok := p.farms.Get(key)
+			return ok && f.State.Borrowing()
+		})
 		farms := p.farms.All()
-		for _, f := range farms {
-			farmTypes[quota.TypeOf(f.Farm)] = true
-		}
-		for t := range farmTypes {
-			for key := range quota.PlanReclaim(p.standings(t)).Owed {
-				owing[key] = true
-			}
-		}
-		p.triggers.keepOnly(owing)
 		counts := p.triggers.counts()
 		for _, f := range farms {
 			key := quota.Key(f.Farm)

@@ -35,6 +35,11 @@ type Cache struct {
 	// onNode counts the assigned executors of each farm on each node, so that a score reads a
 	// node's farms without visiting its pods, and without taking mu (see nodes.go).
 	onNode *nodeIndex
+	// nodesOf counts each farm's assigned executors by node, and leavingOf holds the node of each
+	// of its executors that terminate, so that a reclaim finds the nodes worth planning on
+	// without visiting every executor.
+	nodesOf   map[types.NamespacedName]map[string]int32
+	leavingOf map[types.NamespacedName]map[types.UID]string
 	// nextSlot is the slot the next Farm gets unless freeSlots has one: slots number the Farms
 	// densely, so that a set of farms is a small bitset.
 	nextSlot  int32
@@ -68,6 +73,8 @@ func New(schedulerName string, pods corelisters.PodLister) *Cache {
 		countedIn:     map[string]map[types.UID]struct{}{},
 		assumed:       map[types.UID]string{},
 		onNode:        newNodeIndex(),
+		nodesOf:       map[types.NamespacedName]map[string]int32{},
+		leavingOf:     map[types.NamespacedName]map[types.UID]string{},
 	}
 }
 
@@ -272,8 +279,37 @@ func (c *Cache) countLocked(pod *corev1.Pod) {
 		c.countedIn[pod.Namespace] = inNamespace
 	}
 	inNamespace[pod.UID] = struct{}{}
-	if quota.IsAssigned(pod) {
-		c.onNode.add(pod.Spec.NodeName, e.slot, 1)
+	c.placeLocked(key, pod, 1)
+}
+
+// placeLocked counts (d = 1) or uncounts (d = -1) where a farm's executor sits: assigned on its
+// node, or terminating there.
+func (c *Cache) placeLocked(farm types.NamespacedName, pod *corev1.Pod, d int32) {
+	switch {
+	case quota.IsAssigned(pod):
+		c.onNode.add(pod.Spec.NodeName, c.counted[pod.UID].slot, d)
+		nodes := c.nodesOf[farm]
+		if nodes == nil {
+			nodes = map[string]int32{}
+			c.nodesOf[farm] = nodes
+		}
+		if nodes[pod.Spec.NodeName] += d; nodes[pod.Spec.NodeName] <= 0 {
+			delete(nodes, pod.Spec.NodeName)
+			if len(nodes) == 0 {
+				delete(c.nodesOf, farm)
+			}
+		}
+	case pod.Spec.NodeName != "" && quota.IsTerminating(pod) && !quota.IsFinished(pod):
+		leaving := c.leavingOf[farm]
+		if leaving == nil {
+			leaving = map[types.UID]string{}
+			c.leavingOf[farm] = leaving
+		}
+		if d > 0 {
+			leaving[pod.UID] = pod.Spec.NodeName
+		} else if delete(leaving, pod.UID); len(leaving) == 0 {
+			delete(c.leavingOf, farm)
+		}
 	}
 }
 
@@ -285,10 +321,8 @@ func (c *Cache) uncountLocked(uid types.UID) {
 	if e, ok := c.farms[r.owner]; ok {
 		e.usage.Remove(r.pod, c.schedulerName)
 	}
+	c.placeLocked(r.owner, r.pod, -1)
 	delete(c.counted, uid)
-	if quota.IsAssigned(r.pod) {
-		c.onNode.add(r.pod.Spec.NodeName, r.slot, -1)
-	}
 	if inNamespace := c.countedIn[r.pod.Namespace]; inNamespace != nil {
 		delete(inNamespace, uid)
 		if len(inNamespace) == 0 {
@@ -324,6 +358,46 @@ func (c *Cache) Executors(key types.NamespacedName) []*corev1.Pod {
 		}
 	}
 	return out
+}
+
+// NodesOf calls visit for nodes holding assigned executors of a farm, with how many, in no
+// particular order, until visit returns false. visit must not call the cache.
+func (c *Cache) NodesOf(farm types.NamespacedName, visit func(node string, executors int32) bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for node, n := range c.nodesOf[farm] {
+		if !visit(node, n) {
+			return
+		}
+	}
+}
+
+// LeavingNodes returns the nodes where executors of the given farms terminate.
+func (c *Cache) LeavingNodes(farms []types.NamespacedName) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []string
+	for _, f := range farms {
+		for _, node := range c.leavingOf[f] {
+			out = append(out, node)
+		}
+	}
+	return out
+}
+
+// VisitExecutors calls visit for each pod the cache counts for the given farms, as counted,
+// under one read lock and without copying: visit must be quick and must not call the cache.
+// It costs O(pods counted in the farms' namespaces).
+func (c *Cache) VisitExecutors(keys []types.NamespacedName, visit func(farm types.NamespacedName, pod *corev1.Pod)) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, key := range keys {
+		for uid := range c.countedIn[key.Namespace] {
+			if r := c.counted[uid]; r.owner == key {
+				visit(key, r.pod)
+			}
+		}
+	}
 }
 
 // Leaving reports whether the cache shows the pod on its way out: terminating, finished, or no

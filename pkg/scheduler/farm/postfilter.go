@@ -1,0 +1,170 @@
+package farm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/toinfn/farm/pkg/quota"
+	"github.com/toinfn/farm/pkg/reclaim"
+)
+
+// planKey keys, in CycleState, the node and victims the reclaim plan gives the cycle's pod; the
+// preemption dry run reads it.
+const planKey fwk.StateKey = Name + "/plan"
+
+// nodePlan is the cycle's pod's part of the reclaim plan.
+type nodePlan struct {
+	node    string
+	victims []*corev1.Pod
+}
+
+// Clone shares the plan: nothing changes it once written.
+func (p *nodePlan) Clone() fwk.StateData { return p }
+
+// nodePlanOf returns the plan PostFilter stored for the cycle.
+func nodePlanOf(state fwk.CycleState) (*nodePlan, error) {
+	d, err := state.Read(planKey)
+	if err != nil {
+		return nil, fmt.Errorf("reading %q from cycle state: %w", planKey, err)
+	}
+	p, ok := d.(*nodePlan)
+	if !ok {
+		return nil, fmt.Errorf("%+v cannot be converted to *farm.nodePlan", d)
+	}
+	return p, nil
+}
+
+// PostFilter reclaims borrowed executors for a pod of a farm below its minimum that fits nowhere.
+// It plans, in resources per node, for every guaranteed pod of the farm type at once
+// (package reclaim), so the room one victim leaves counts for the next pod; waits out the victim
+// farms' hysteresis; and lets upstream's preemption evaluator nominate the pod on its planned
+// node and evict exactly the planned victims there, through the Eviction API. A pod whose room
+// is already being made is nominated without evicting anything.
+func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, m fwk.NodeToStatusReader) (*fwk.PostFilterResult, *fwk.Status) {
+	logger := klog.FromContext(ctx)
+	s, err := cycleStateOf(state)
+	if err != nil {
+		return nil, fwk.AsStatus(err)
+	}
+	if s.farm == nil {
+		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: the pod belongs to no Farm")
+	}
+	farmKey := quota.Key(s.farm)
+	current, ok := p.farms.Get(farmKey)
+	if !ok {
+		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is gone", farmKey))
+	}
+	if !current.State.BelowMin() {
+		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", farmKey, current.State.Assigned, current.State.Min))
+	}
+	reclaimAttempts.WithLabelValues(farmKey.String()).Inc()
+	// The scheduler's queue may hand the pod over before the cache's own handler has counted it;
+	// count it now so that it makes demand (counting is idempotent).
+	p.farms.AddPod(pod)
+
+	// 1) Plan for every guaranteed pod of the farm type.
+	in, err := p.gatherReclaim(ctx, pod, quota.TypeOf(s.farm), m)
+	if err != nil {
+		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: "+err.Error())
+	}
+	plan := reclaim.Solve(in.problem)
+	placement, placed := plan.For(in.self)
+	if !placed {
+		return p.unplaced(logger, pod, in, plan)
+	}
+	node := in.problem.Nodes[placement.Node].Name
+	victims := make([]*corev1.Pod, 0, len(placement.Victims))
+	for _, i := range placement.Victims {
+		victims = append(victims, in.victims[placement.Node][i])
+	}
+	if len(victims) == 0 {
+		// Executors already leaving make the room: hold it for the pod, evict nothing.
+		logger.V(4).Info("Room being made for a guaranteed pod", "pod", klog.KObj(pod), "node", node)
+		p.claims.set(pod.UID, node)
+		return framework.NewPostFilterResultWithNominatedNode(node), fwk.NewStatus(fwk.Success, fmt.Sprintf("reclaim: room is being made on node %s", node))
+	}
+
+	// 2) Hysteresis: each victim farm loses executors only once its triggers have run out.
+	ready, waiting := p.triggers.fire(plan.Evictions, p.nThreshold)
+	for _, v := range victims {
+		if f, _ := p.farms.OwnerKey(v); ready[f] == 0 {
+			p.retryOnCadence(logger, pod)
+			msg := "reclaim: hysteresis: " + strings.Join(waiting, ", ")
+			p.event(pod, EventReclaimPending, msg)
+			return nil, fwk.NewStatus(fwk.Unschedulable, msg)
+		}
+	}
+	if skew := plan.Disproportion(); len(skew) > 0 {
+		msg := "Reclaim split not proportional to overquota (sizes, node pools or budgets decide): " + strings.Join(skew, "; ")
+		logger.V(2).Info("Reclaim split not proportional", "pod", klog.KObj(pod), "evictions", byName(plan.Evictions), "shares", byName(plan.Shares))
+		p.event(pod, EventReclaimDisproportionate, msg)
+	}
+	logger.V(2).Info("Reclaiming borrowed executors", "pod", klog.KObj(pod), "farm", farmKey, "node", node,
+		"victims", klog.KObjSlice(victims), "planVictims", plan.Victims(), "planEvictions", byName(plan.Evictions), "exact", plan.Exact)
+
+	// 3) Actuation: upstream's evaluator on the planned node alone. The victims are recorded
+	// before it runs, so a cycle planning while an asynchronous preemption is still evicting
+	// counts them as leaving and never picks them again.
+	for _, v := range victims {
+		f, _ := p.farms.OwnerKey(v)
+		p.evictions.add(v, f, pod.UID)
+	}
+	state.Write(planKey, &nodePlan{node: node, victims: victims})
+	p.claims.set(pod.UID, node)
+	result, status := p.evaluator.Preempt(ctx, state, pod, &plannedNode{NodeToStatusReader: m, node: node})
+	if !status.IsSuccess() {
+		p.claims.set(pod.UID, "")
+		for _, v := range victims {
+			p.evictions.drop(v.UID)
+		}
+		p.retryOnCadence(logger, pod)
+		return result, fwk.NewStatus(status.Code(), "reclaim: "+status.Message())
+	}
+	return result, status
+}
+
+// unplaced answers for a pod the plan finds no room for: nothing is evicted for it, its
+// PodScheduled condition says why, and a pod held back only by budgets or refusals that may
+// lift is retried on the trigger cadence.
+func (p *Plugin) unplaced(logger klog.Logger, pod *corev1.Pod, in *reclaimInput, plan reclaim.Plan) (*fwk.PostFilterResult, *fwk.Status) {
+	msg := "reclaim: fits on no node even after every admissible eviction: " + plan.UnplacedReason(in.self)
+	if len(in.passedOver) > 0 {
+		var why []string
+		for f, reason := range in.passedOver {
+			why = append(why, fmt.Sprintf("farm %s passed over: %s", f, reason))
+		}
+		sort.Strings(why)
+		msg += "; " + strings.Join(why, "; ")
+		p.event(pod, EventReclaimBlocked, msg)
+		p.retryOnCadence(logger, pod)
+	}
+	logger.V(4).Info("No room for a guaranteed pod", "pod", klog.KObj(pod), "reason", msg)
+	p.claims.set(pod.UID, "")
+	return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, msg)
+}
+
+// nThreshold is how many triggers a farm withstands before it loses executors.
+func (p *Plugin) nThreshold(key types.NamespacedName) int32 {
+	f, ok := p.farms.Get(key)
+	if !ok {
+		return 1
+	}
+	return max(1, f.Farm.Spec.ScaledownAfterNTriggers)
+}
+
+// byName renders farm keys as strings, for logs.
+func byName(m map[types.NamespacedName]int32) map[string]int32 {
+	out := make(map[string]int32, len(m))
+	for k, v := range m {
+		out[k.String()] = v
+	}
+	return out
+}

@@ -1,0 +1,331 @@
+package farm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	policy "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
+	"k8s.io/klog/v2"
+	fwk "k8s.io/kube-scheduler/framework"
+
+	"github.com/toinfn/farm/pkg/quota"
+	"github.com/toinfn/farm/pkg/reclaim"
+)
+
+// reclaimInput is a reclaim.Problem gathered from the scheduler's snapshot and the farm cache,
+// with the pods behind its indices.
+type reclaimInput struct {
+	problem *reclaim.Problem
+	// self is the cycle's pod's index in problem.Waiting.
+	self    int
+	waiting []*corev1.Pod
+	// victims[n][i] is the pod of problem.Nodes[n].Victims[i].
+	victims [][]*corev1.Pod
+	// passedOver says, per farm, why executors that would otherwise be victims are not: a
+	// PodDisruptionBudget that allows no disruption, or an eviction refused a moment ago.
+	passedOver map[types.NamespacedName]string
+}
+
+// gatherReclaim builds the problem for the guaranteed pods of pod's farm type. The cycle's pod
+// may use the nodes the filters found it could use once pods are removed from them
+// (Unschedulable, not UnschedulableAndUnresolvable) and whose labels and taints admit it; the
+// other waiting pods, whose filters did not run this cycle, the nodes their node selector,
+// required affinity and tolerations admit. The nodes are bounded as upstream bounds its
+// preemption search (candidates.go). It costs O(executors of the farm type + pods on the chosen
+// nodes).
+func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Type, statuses fwk.NodeToStatusReader) (*reclaimInput, error) {
+	logger := klog.FromContext(ctx)
+	in := &reclaimInput{
+		problem:    &reclaim.Problem{Farms: map[types.NamespacedName]reclaim.Farm{}},
+		passedOver: map[types.NamespacedName]string{},
+	}
+	lister := p.handle.SnapshotSharedLister().NodeInfos()
+
+	// 1) The farms below their minimum, whose pending pods wait, and the farms that may lose
+	// executors; then, in one pass over their executors, the waiting pods and the nodes worth
+	// planning on.
+	var keys []types.NamespacedName
+	demand := map[types.NamespacedName]int32{}
+	for _, f := range p.farms.OfType(t) {
+		key := quota.Key(f.Farm)
+		switch {
+		case f.State.BelowMin():
+			demand[key] = f.State.GuaranteedDemand()
+		case f.State.Overquota() > 0:
+			inFlight := p.evictions.inFlight(key)
+			in.problem.Farms[key] = reclaim.Farm{
+				Overquota: f.State.Overquota() - inFlight,
+				Leaving:   f.State.Terminating + inFlight,
+			}
+		default:
+			continue
+		}
+		keys = append(keys, key)
+	}
+	nodes := newCandidates()
+	nodes.always.Insert(p.farms.LeavingNodes(keys)...)
+	nodes.always.Insert(p.evictions.requestedNodes()...)
+	var below []types.NamespacedName
+	for key := range demand {
+		below = append(below, key)
+	}
+	pending := map[types.NamespacedName][]*corev1.Pod{}
+	p.farms.VisitExecutors(below, func(key types.NamespacedName, e *corev1.Pod) {
+		if quota.IsSchedulable(e, quota.SchedulerName) {
+			pending[key] = append(pending[key], e)
+		}
+	})
+	claimed := p.claims.snapshot()
+	nominatedTo := func(w *corev1.Pod) string {
+		if node, ok := claimed[w.UID]; ok {
+			return node
+		}
+		return w.Status.NominatedNodeName
+	}
+	for key, n := range demand {
+		in.waiting = append(in.waiting, guaranteedPods(pod, pending[key], n, nominatedTo)...)
+	}
+	sort.Slice(in.waiting, func(i, j int) bool { return servedBefore(pod, in.waiting[i], in.waiting[j], nominatedTo) })
+	in.self = -1
+	for i, w := range in.waiting {
+		if w.UID == pod.UID {
+			in.self = i
+		}
+		if node := nominatedTo(w); node != "" {
+			nodes.always.Insert(node)
+		}
+	}
+	if in.self < 0 {
+		return nil, fmt.Errorf("pod %s is not among its farm's guaranteed pods", klog.KObj(pod))
+	}
+	selfAffinity := nodeaffinity.GetRequiredNodeAffinity(pod)
+	names := nodes.choose(p.farms, victimFarms(in.problem.Farms), nodeBound(len(in.waiting)), func(node string) bool {
+		return statuses.Get(node).Code() == fwk.Unschedulable && admits(logger, lister, node, pod, selfAffinity)
+	})
+
+	// 2) The resources that matter: those the waiting pods request.
+	requests := make([]fwk.Resource, len(in.waiting))
+	waitingUIDs := sets.New[types.UID]()
+	for i, w := range in.waiting {
+		requests[i] = podInfo(w).CalculateResource().Resource
+		waitingUIDs.Insert(w.UID)
+	}
+	dims := dimensionsOf(requests)
+	in.problem.Dimensions = dims.names()
+
+	// 3) The nodes: room, what leaves them, their admissible victims.
+	budgets, err := p.newBudgets()
+	if err != nil {
+		return nil, err
+	}
+	nodeIndex := map[string]int{}
+	// nominatedIndex holds the scheduler's own nominations of waiting pods, which the filters read.
+	nominatedIndex := map[types.UID]int{}
+	for _, name := range names {
+		nodeInfo, err := lister.Get(name)
+		if err != nil || nodeInfo.Node() == nil {
+			continue // gone from the snapshot since its executors were counted
+		}
+		node, victims, nominatedHere := p.gatherNode(nodeInfo, dims, in, budgets, waitingUIDs, corev1helpers.PodPriority(pod))
+		for _, uid := range nominatedHere {
+			nominatedIndex[uid] = len(in.problem.Nodes)
+		}
+		nodeIndex[name] = len(in.problem.Nodes)
+		in.problem.Nodes = append(in.problem.Nodes, node)
+		in.victims = append(in.victims, victims)
+	}
+	in.problem.Budgets = budgets.allowed
+
+	// 4) Where each waiting pod may go.
+	for i, w := range in.waiting {
+		rw := reclaim.Waiting{ID: klog.KObj(w).String(), Request: dims.of(requests[i]), Nominated: -1}
+		if n, ok := nominatedIndex[w.UID]; ok {
+			rw.Nominated = n
+		} else if n, ok := nodeIndex[nominatedTo(w)]; ok {
+			rw.Nominated = n
+		}
+		affinity := nodeaffinity.GetRequiredNodeAffinity(w)
+		for n, node := range in.problem.Nodes {
+			// The filters stop at the first that fails, so a node short of room may not have
+			// been asked about affinity or taints: check those for the cycle's pod too.
+			if i == in.self && statuses.Get(node.Name).Code() != fwk.Unschedulable {
+				continue
+			}
+			if admits(logger, lister, node.Name, w, affinity) {
+				rw.Nodes = append(rw.Nodes, n)
+			}
+		}
+		in.problem.Waiting = append(in.problem.Waiting, rw)
+	}
+	return in, nil
+}
+
+// gatherNode reads one node: its room for the waiting pods (free, plus what executors already
+// leaving free, less what other pods nominated to it claim) and its admissible victims.
+// It also returns the waiting pods the scheduler has nominated to the node.
+func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID) {
+	node := reclaim.Node{Name: nodeInfo.Node().Name}
+	room := dims.free(nodeInfo)
+	var victims []*corev1.Pod
+	for _, pi := range nodeInfo.GetPods() {
+		v := pi.GetPod()
+		owner, ok := p.farms.OwnerKey(v)
+		if !ok {
+			continue
+		}
+		if p.leaving(v) {
+			// Whatever its farm type, the room it frees is room.
+			room.Add(dims.of(pi.CalculateResource().Resource))
+			node.Leaving = true
+			continue
+		}
+		if _, victimFarm := in.problem.Farms[owner]; !victimFarm {
+			continue // of another farm type, or of a farm not over its minimum
+		}
+		if why := p.evictions.refusedRecently(v.UID); why != "" {
+			in.passedOver[owner] = why
+			continue
+		}
+		covering, protectedBy := budgets.covering(v)
+		if protectedBy != "" {
+			in.passedOver[owner] = fmt.Sprintf("PodDisruptionBudget %s allows no disruption", protectedBy)
+			continue
+		}
+		node.Victims = append(node.Victims, reclaim.Victim{
+			ID:       klog.KObj(v).String(),
+			Farm:     owner,
+			Request:  dims.of(pi.CalculateResource().Resource),
+			Priority: corev1helpers.PodPriority(v),
+			Started:  quota.StartTime(v),
+			Budgets:  covering,
+		})
+		victims = append(victims, v)
+	}
+	// Pods nominated here that the plan does not place hold their room, as the filters would
+	// count them for a pod of no higher priority.
+	var nominated []types.UID
+	for _, pi := range p.handle.NominatedPodsForNode(node.Name) {
+		np := pi.GetPod()
+		switch {
+		case waiting.Has(np.UID):
+			nominated = append(nominated, np.UID)
+		case corev1helpers.PodPriority(np) >= priority:
+			room.Sub(dims.of(pi.CalculateResource().Resource))
+		}
+	}
+	node.Room = room
+	return node, victims, nominated
+}
+
+// leaving reports whether an executor is on its way out: terminating, or evicted by the plugin
+// and not yet shown terminating. Its room counts as free for the waiting pods.
+func (p *Plugin) leaving(pod *corev1.Pod) bool {
+	return quota.IsTerminating(pod) || p.evictions.requested(pod.UID)
+}
+
+// guaranteedPods returns the pending pods of a farm below its minimum that its guarantee covers:
+// demand of them, in the order servedBefore gives.
+func guaranteedPods(self *corev1.Pod, pending []*corev1.Pod, demand int32, nominatedTo func(*corev1.Pod) string) []*corev1.Pod {
+	sort.Slice(pending, func(i, j int) bool { return servedBefore(self, pending[i], pending[j], nominatedTo) })
+	return pending[:min(len(pending), int(demand))]
+}
+
+// servedBefore orders waiting pods: the cycle's pod first, then those nominated by an earlier
+// reclaim (room is being made for them), then in queue order (priority, then age, then name).
+func servedBefore(self, a, b *corev1.Pod, nominatedTo func(*corev1.Pod) string) bool {
+	if (a.UID == self.UID) != (b.UID == self.UID) {
+		return a.UID == self.UID
+	}
+	if na, nb := nominatedTo(a) != "", nominatedTo(b) != ""; na != nb {
+		return na
+	}
+	if pa, pb := corev1helpers.PodPriority(a), corev1helpers.PodPriority(b); pa != pb {
+		return pa > pb
+	}
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
+}
+
+// admits reports whether a node's labels and taints admit a pod: its node selector and required
+// affinity, and its tolerations of the NoSchedule and NoExecute taints, as the NodeAffinity and
+// TaintToleration filters decide.
+func admits(logger klog.Logger, lister fwk.NodeInfoLister, name string, pod *corev1.Pod, affinity nodeaffinity.RequiredNodeAffinity) bool {
+	nodeInfo, err := lister.Get(name)
+	if err != nil || nodeInfo.Node() == nil {
+		return false
+	}
+	node := nodeInfo.Node()
+	if ok, _ := affinity.Match(node); !ok {
+		return false
+	}
+	_, untolerated := corev1helpers.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, pod.Spec.Tolerations, func(t *corev1.Taint) bool {
+		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+	}, false)
+	return !untolerated
+}
+
+// budgets are the PodDisruptionBudgets a cycle's victims may draw on, by index.
+type budgets struct {
+	byNamespace map[string][]budget
+	allowed     []int32
+}
+
+type budget struct {
+	pdb      *policy.PodDisruptionBudget
+	selector labels.Selector
+	index    int
+}
+
+// newBudgets reads every PodDisruptionBudget; those with an invalid or empty selector are
+// skipped, as upstream preemption skips them.
+func (p *Plugin) newBudgets() (*budgets, error) {
+	b := &budgets{byNamespace: map[string][]budget{}}
+	if p.pdbs == nil {
+		return b, nil
+	}
+	pdbs, err := p.pdbs.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing PodDisruptionBudgets: %w", err)
+	}
+	for _, pdb := range pdbs {
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil || sel.Empty() {
+			continue
+		}
+		b.byNamespace[pdb.Namespace] = append(b.byNamespace[pdb.Namespace], budget{pdb: pdb, selector: sel, index: len(b.allowed)})
+		b.allowed = append(b.allowed, pdb.Status.DisruptionsAllowed)
+	}
+	return b, nil
+}
+
+// covering returns the budgets that cover a pod, or the name of one that allows no disruption
+// at all. A pod the budget already counts as disrupted does not draw on it again.
+func (b *budgets) covering(pod *corev1.Pod) ([]int, string) {
+	var out []int
+	for _, bud := range b.byNamespace[pod.Namespace] {
+		if !bud.selector.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		if _, counted := bud.pdb.Status.DisruptedPods[pod.Name]; counted {
+			continue
+		}
+		if b.allowed[bud.index] <= 0 {
+			return nil, bud.pdb.Namespace + "/" + bud.pdb.Name
+		}
+		out = append(out, bud.index)
+	}
+	return out, ""
+}
