@@ -75,6 +75,9 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	if err != nil {
 		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: "+err.Error())
 	}
+	if len(in.problem.Farms) == 0 {
+		return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: no farm of type %s is over its minimum", quota.TypeOf(s.farm)))
+	}
 	plan := reclaim.Solve(in.problem)
 	placement, placed := plan.For(in.self)
 	if !placed {

@@ -309,7 +309,7 @@ func TestPostFilter(t *testing.T) {
 		},
 		pod:         spark("carol", "w", ""),
 		wantCode:    fwk.Unschedulable,
-		wantMessage: "no admissible victim on any node",
+		wantMessage: "no farm of type spark-role=executor is over its minimum",
 	}, {
 		name: "room already being made by executors leaving: nominated, nothing evicted",
 		cluster: cluster{

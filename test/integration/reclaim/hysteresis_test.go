@@ -107,7 +107,7 @@ func TestPodDisruptionBudgetForbidsReclaim(t *testing.T) {
 	err = wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		last = events(t, b.Namespace, "exec-0")
 		for _, e := range last {
-			if strings.HasPrefix(e, "ReclaimBlocked: ") && strings.Contains(e, "disruption budget") {
+			if strings.HasPrefix(e, "ReclaimBlocked: ") && strings.Contains(e, "PodDisruptionBudget "+a.Namespace+"/keep-all") {
 				return true, nil
 			}
 		}
