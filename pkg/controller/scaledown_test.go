@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
-	"github.com/toinfn/farm/pkg/eviction"
 	"github.com/toinfn/farm/pkg/quota"
 )
 
@@ -215,7 +214,7 @@ func TestScaleDown(t *testing.T) {
 			wantMetric: 2,
 		},
 		{
-			name: "a refused eviction is an error and the others still go; an executor already gone is none",
+			name: "a refused eviction is an error, leaves no mark, and the others still go; an executor already gone is none",
 			farm: makeFarm("alice", "spark").limits(0, 1).triggers(1).obj(),
 			pods: execs(4),
 			refuse: map[string]error{
@@ -226,8 +225,8 @@ func TestScaleDown(t *testing.T) {
 				{at: 0, wantEvicted: []string{"exec-4", "exec-3", "exec-2"}, wantErr: true},
 			},
 			wantMarks: map[string]string{
-				"exec-4": eviction.ReasonRefused + "=False",
-				"exec-3": quota.ReasonScaledDown + "=True",
+				"exec-4": "",
+				"exec-3": "",
 				"exec-2": quota.ReasonScaledDown + "=True",
 				"exec-1": "",
 			},

@@ -30,39 +30,35 @@ func TestEvict(t *testing.T) {
 		wantCondition   corev1.ConditionStatus
 		wantCondReason  string
 		wantNoCondition bool
+		// wantCalls is how many API calls Evict makes.
+		wantCalls int
 	}{
 		{
-			name:           "evicted: marked with Farm's reason, one eviction with the pod's UID",
+			name:           "evicted: one eviction with the pod's UID, then marked with Farm's reason",
 			podExists:      true,
 			wantErr:        func(err error) bool { return err == nil },
 			wantEvictions:  1,
 			wantCondition:  corev1.ConditionTrue,
 			wantCondReason: quota.ReasonReclaimed,
+			wantCalls:      2,
 		},
 		{
-			name:           "a PodDisruptionBudget refuses: TooManyRequests comes back, the mark turns False",
-			podExists:      true,
-			evictErr:       apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0),
-			wantErr:        apierrors.IsTooManyRequests,
-			wantEvictions:  1,
-			wantCondition:  corev1.ConditionFalse,
-			wantCondReason: ReasonRefused,
-		},
-		{
-			name:           "the executor disappears between mark and eviction: ErrGone",
-			podExists:      true,
-			evictErr:       apierrors.NewNotFound(podsResource, "exec-1"),
-			wantErr:        func(err error) bool { return errors.Is(err, ErrGone) },
-			wantEvictions:  1,
-			wantCondition:  corev1.ConditionTrue,
-			wantCondReason: quota.ReasonReclaimed,
-		},
-		{
-			name:            "the executor is already gone: ErrGone, no eviction",
-			podExists:       false,
-			wantErr:         func(err error) bool { return errors.Is(err, ErrGone) },
-			wantEvictions:   0,
+			name:            "a PodDisruptionBudget refuses: TooManyRequests comes back after one call, nothing marked",
+			podExists:       true,
+			evictErr:        apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0),
+			wantErr:         apierrors.IsTooManyRequests,
+			wantEvictions:   1,
 			wantNoCondition: true,
+			wantCalls:       1,
+		},
+		{
+			name:            "the executor is already gone: ErrGone, nothing marked",
+			podExists:       false,
+			evictErr:        apierrors.NewNotFound(podsResource, "exec-1"),
+			wantErr:         func(err error) bool { return errors.Is(err, ErrGone) },
+			wantEvictions:   1,
+			wantNoCondition: true,
+			wantCalls:       1,
 		},
 	}
 	for _, tc := range tests {
@@ -82,7 +78,11 @@ func TestEvict(t *testing.T) {
 				return true, nil, tc.evictErr
 			})
 
+			before := len(cs.Actions())
 			err := Evict(t.Context(), cs, pod, quota.ReasonReclaimed, "reclaimed for bob/exec-0")
+			if calls := len(cs.Actions()) - before; calls != tc.wantCalls {
+				t.Errorf("%d API calls, want %d: %v", calls, tc.wantCalls, cs.Actions()[before:])
+			}
 			if !tc.wantErr(err) {
 				t.Fatalf("Evict() error = %v", err)
 			}

@@ -192,3 +192,35 @@ func budgetsAllow(left []int32, budgets []int) bool {
 	}
 	return true
 }
+
+// Describe renders a problem in one line per waiting executor and node, for logs.
+func (pr *Problem) Describe() []string {
+	var out []string
+	for _, w := range pr.Waiting {
+		nominated := ""
+		if w.Nominated >= 0 {
+			nominated = pr.Nodes[w.Nominated].Name
+		}
+		out = append(out, fmt.Sprintf("waiting %s request %v nodes %d nominated %q", w.ID, w.Request, len(w.Nodes), nominated))
+	}
+	for _, n := range pr.Nodes {
+		out = append(out, fmt.Sprintf("node %s room %v leaving %t victims %d", n.Name, n.Room, n.Leaving, len(n.Victims)))
+	}
+	return out
+}
+
+// Describe renders a plan's placements, for logs.
+func (p Plan) Describe(pr *Problem) []string {
+	var out []string
+	for _, pl := range p.Placements {
+		var victims []string
+		for _, i := range pl.Victims {
+			victims = append(victims, pr.Nodes[pl.Node].Victims[i].ID)
+		}
+		out = append(out, fmt.Sprintf("%s on %s evicting %v", pr.Waiting[pl.Waiting].ID, pr.Nodes[pl.Node].Name, victims))
+	}
+	for _, u := range p.Unplaced {
+		out = append(out, fmt.Sprintf("%s unplaced: %s", pr.Waiting[u.Waiting].ID, u.Reason))
+	}
+	return out
+}

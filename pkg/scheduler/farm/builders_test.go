@@ -41,9 +41,15 @@ func createdAt(d time.Duration) podOpt {
 	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(t0.Add(d)); p.Status.StartTime = nil }
 }
 
-// deleting marks the pod terminating.
+// deleting marks the pod terminating, within its grace period.
 func deleting() podOpt {
-	return func(p *corev1.Pod) { d := metav1.NewTime(t0); p.DeletionTimestamp = &d }
+	return func(p *corev1.Pod) { d := metav1.NewTime(time.Now().Add(30 * time.Second)); p.DeletionTimestamp = &d }
+}
+
+// stuckDeleting marks the pod terminating since long past its grace period, as on a node that
+// went away.
+func stuckDeleting() podOpt {
+	return func(p *corev1.Pod) { d := metav1.NewTime(time.Now().Add(-time.Hour)); p.DeletionTimestamp = &d }
 }
 
 func nominatedTo(node string) podOpt {

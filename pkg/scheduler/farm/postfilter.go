@@ -79,6 +79,9 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: no farm of type %s is over its minimum", quota.TypeOf(s.farm)))
 	}
 	plan := reclaim.Solve(in.problem)
+	if logger.V(5).Enabled() {
+		logger.V(5).Info("Reclaim plan", "pod", klog.KObj(pod), "problem", in.problem.Describe(), "plan", plan.Describe(in.problem))
+	}
 	placement, placed := plan.For(in.self)
 	if !placed {
 		return p.unplaced(logger, pod, in, plan)

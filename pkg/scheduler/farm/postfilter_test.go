@@ -323,6 +323,20 @@ func TestPostFilter(t *testing.T) {
 		pod:      spark("carol", "w", ""),
 		wantNode: "n0",
 		wantCode: fwk.Success,
+	}, {
+		name: "an executor stuck in Terminating past its grace period holds its room: a victim is evicted",
+		cluster: cluster{
+			farms: []*farmv1alpha1.Farm{borrower("alice"), guaranteed("carol", 2)},
+			nodes: []*corev1.Node{testNode("n0", "4")},
+			pods: []*corev1.Pod{
+				spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0", startedAt(time.Minute)),
+				spark("carol", "stuck", "n0", stuckDeleting()),
+			},
+		},
+		pod:         spark("carol", "w", ""),
+		wantNode:    "n0",
+		wantEvicted: []string{"alice/a3"},
+		wantCode:    fwk.Success,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ func (p *Plugin) SelectVictimsOnNode(ctx context.Context, state fwk.CycleState, 
 		return p.handle.RunPreFilterExtensionRemovePod(ctx, state, pod, pi, nodeInfo)
 	}
 
-	// 1) Room that executors already leaving free, and the planned victims.
+	// 1) Room that pods already leaving free, and the planned victims.
 	planned := make(map[string]bool, len(plan.victims))
 	for _, v := range plan.victims {
 		planned[string(v.UID)] = true
@@ -68,7 +68,7 @@ func (p *Plugin) SelectVictimsOnNode(ctx context.Context, state fwk.CycleState, 
 	for _, pi := range append([]fwk.PodInfo(nil), nodeInfo.GetPods()...) {
 		v := pi.GetPod()
 		isVictim := planned[string(v.UID)]
-		if !isVictim && !p.leavingExecutor(v) {
+		if !isVictim && !p.leaving(v) {
 			continue
 		}
 		if s := removePod(pi); !s.IsSuccess() {
@@ -88,12 +88,6 @@ func (p *Plugin) SelectVictimsOnNode(ctx context.Context, state fwk.CycleState, 
 	}
 	violating, _ := preemption.FilterVictimsWithPDBViolation(podVictims(plan.victims), pdbs)
 	return plan.victims, len(violating), nil
-}
-
-// leavingExecutor reports whether a pod is an executor of some Farm on its way out.
-func (p *Plugin) leavingExecutor(pod *corev1.Pod) bool {
-	_, ok := p.farms.OwnerKey(pod)
-	return ok && p.leaving(pod)
 }
 
 // OrderedScoreFuncs has nothing to rank: the dry run yields the planned node alone.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	policy "k8s.io/api/policy/v1"
@@ -177,14 +178,15 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 	var victims []*corev1.Pod
 	for _, pi := range nodeInfo.GetPods() {
 		v := pi.GetPod()
-		owner, ok := p.farms.OwnerKey(v)
-		if !ok {
-			continue
-		}
 		if p.leaving(v) {
-			// Whatever its farm type, the room it frees is room.
+			// Whatever it is (an executor of any farm, or the farm cache may already have seen
+			// it go while the cycle's snapshot still holds it), the room it frees is room.
 			room.Add(dims.of(pi.CalculateResource().Resource))
 			node.Leaving = true
+			continue
+		}
+		owner, ok := p.farms.OwnerKey(v)
+		if !ok {
 			continue
 		}
 		if _, victimFarm := in.problem.Farms[owner]; !victimFarm {
@@ -225,11 +227,20 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 	return node, victims, nominated
 }
 
-// leaving reports whether an executor is on its way out: terminating, or evicted by the plugin
-// and not yet shown terminating. Its room counts as free for the waiting pods.
+// leaving reports whether a pod is on its way out: evicted by the plugin and not yet shown
+// terminating, or terminating and still within its grace period plus leavingMargin. Its room
+// counts as free for the waiting pods. A pod still there after that (stuck in Terminating, as on
+// a node that went away) holds its room: the plan is made without it.
 func (p *Plugin) leaving(pod *corev1.Pod) bool {
-	return quota.IsTerminating(pod) || p.evictions.requested(pod.UID)
+	if p.evictions.requested(pod.UID) {
+		return true
+	}
+	return quota.IsTerminating(pod) && time.Now().Before(pod.DeletionTimestamp.Add(leavingMargin))
 }
+
+// leavingMargin is how long past its deletion deadline (the end of its grace period) a
+// terminating pod is still expected to go: the kubelet's own cleanup takes seconds.
+const leavingMargin = 15 * time.Second
 
 // guaranteedPods returns the pending pods of a farm below its minimum that its guarantee covers:
 // demand of them, in the order servedBefore gives.
