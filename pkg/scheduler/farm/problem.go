@@ -7,9 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	policy "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
@@ -39,9 +36,9 @@ type reclaimInput struct {
 // may use the nodes the filters found it could use once pods are removed from them
 // (Unschedulable, not UnschedulableAndUnresolvable) and whose labels and taints admit it; the
 // other waiting pods, whose filters did not run this cycle, the nodes their node selector,
-// required affinity and tolerations admit. The nodes are bounded as upstream bounds its
-// preemption search (candidates.go). It costs O(executors of the farm type + pods on the chosen
-// nodes).
+// required affinity and tolerations admit. The nodes are bounded (candidates.go), so it costs
+// O(pending executors of the farms below their minimum + pods on the chosen nodes), not
+// O(executors).
 func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Type, statuses fwk.NodeToStatusReader) (*reclaimInput, error) {
 	logger := klog.FromContext(ctx)
 	in := &reclaimInput{
@@ -51,8 +48,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	lister := p.handle.SnapshotSharedLister().NodeInfos()
 
 	// 1) The farms below their minimum, whose pending pods wait, and the farms that may lose
-	// executors; then, in one pass over their executors, the waiting pods and the nodes worth
-	// planning on.
+	// executors; the waiting pods; the nodes worth planning on.
 	var keys []types.NamespacedName
 	demand := map[types.NamespacedName]int32{}
 	for _, f := range p.farms.OfType(t) {
@@ -286,57 +282,4 @@ func admits(logger klog.Logger, lister fwk.NodeInfoLister, name string, pod *cor
 		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
 	}, false)
 	return !untolerated
-}
-
-// budgets are the PodDisruptionBudgets a cycle's victims may draw on, by index.
-type budgets struct {
-	byNamespace map[string][]budget
-	allowed     []int32
-}
-
-type budget struct {
-	pdb      *policy.PodDisruptionBudget
-	selector labels.Selector
-	index    int
-}
-
-// newBudgets reads every PodDisruptionBudget; those with an invalid or empty selector are
-// skipped, as upstream preemption skips them.
-func (p *Plugin) newBudgets() (*budgets, error) {
-	b := &budgets{byNamespace: map[string][]budget{}}
-	if p.pdbs == nil {
-		return b, nil
-	}
-	pdbs, err := p.pdbs.List(labels.Everything())
-	if err != nil {
-		return nil, fmt.Errorf("listing PodDisruptionBudgets: %w", err)
-	}
-	for _, pdb := range pdbs {
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() {
-			continue
-		}
-		b.byNamespace[pdb.Namespace] = append(b.byNamespace[pdb.Namespace], budget{pdb: pdb, selector: sel, index: len(b.allowed)})
-		b.allowed = append(b.allowed, pdb.Status.DisruptionsAllowed)
-	}
-	return b, nil
-}
-
-// covering returns the budgets that cover a pod, or the name of one that allows no disruption
-// at all. A pod the budget already counts as disrupted does not draw on it again.
-func (b *budgets) covering(pod *corev1.Pod) ([]int, string) {
-	var out []int
-	for _, bud := range b.byNamespace[pod.Namespace] {
-		if !bud.selector.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		if _, counted := bud.pdb.Status.DisruptedPods[pod.Name]; counted {
-			continue
-		}
-		if b.allowed[bud.index] <= 0 {
-			return nil, bud.pdb.Namespace + "/" + bud.pdb.Name
-		}
-		out = append(out, bud.index)
-	}
-	return out, ""
 }
