@@ -87,6 +87,31 @@ func (e *evictions) requested(uid types.UID) bool {
 	return ok
 }
 
+// ledger is a copy of what the evictions record, for a plan that asks about many pods without
+// taking the lock for each.
+type ledger struct {
+	requested map[types.UID]bool
+	// refused holds why each recently refused pod was refused.
+	refused map[types.UID]string
+}
+
+// snapshot copies the evictions in flight and the refusals of the last interval.
+func (e *evictions) snapshot() ledger {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := ledger{requested: make(map[types.UID]bool, len(e.byUID)), refused: map[types.UID]string{}}
+	for uid := range e.byUID {
+		l.requested[uid] = true
+	}
+	now := e.now()
+	for uid, r := range e.refused {
+		if now.Sub(r.at) < e.interval {
+			l.refused[uid] = refusalReason(r)
+		}
+	}
+	return l
+}
+
 // requestedNodes returns the nodes of the pods the plugin evicts.
 func (e *evictions) requestedNodes() []string {
 	e.mu.Lock()
@@ -98,14 +123,7 @@ func (e *evictions) requestedNodes() []string {
 	return out
 }
 
-// refusedRecently returns why the pod's eviction was refused within the last interval, or "".
-func (e *evictions) refusedRecently(uid types.UID) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r, ok := e.refused[uid]
-	if !ok || e.now().Sub(r.at) >= e.interval {
-		return ""
-	}
+func refusalReason(r refusal) string {
 	return "eviction refused less than a trigger interval ago: " + r.why
 }
 

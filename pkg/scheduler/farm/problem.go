@@ -123,6 +123,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	if err != nil {
 		return nil, err
 	}
+	evicting := p.evictions.snapshot()
 	nodeIndex := map[string]int{}
 	// nominatedIndex holds the scheduler's own nominations of waiting pods, which the filters read.
 	nominatedIndex := map[types.UID]int{}
@@ -131,7 +132,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		if err != nil || nodeInfo.Node() == nil {
 			continue // gone from the snapshot since its executors were counted
 		}
-		node, victims, nominatedHere := p.gatherNode(nodeInfo, dims, in, budgets, waitingUIDs, corev1helpers.PodPriority(pod))
+		node, victims, nominatedHere := p.gatherNode(nodeInfo, dims, in, budgets, evicting, waitingUIDs, corev1helpers.PodPriority(pod))
 		for _, uid := range nominatedHere {
 			nominatedIndex[uid] = len(in.problem.Nodes)
 		}
@@ -168,13 +169,16 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 // gatherNode reads one node: its room for the waiting pods (free, plus what executors already
 // leaving free, less what other pods nominated to it claim) and its admissible victims.
 // It also returns the waiting pods the scheduler has nominated to the node.
-func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID) {
+func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, evicting ledger, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID) {
 	node := reclaim.Node{Name: nodeInfo.Node().Name}
 	room := dims.free(nodeInfo)
-	var victims []*corev1.Pod
-	for _, pi := range nodeInfo.GetPods() {
+	now := time.Now()
+	pods := nodeInfo.GetPods()
+	node.Victims = make([]reclaim.Victim, 0, len(pods))
+	victims := make([]*corev1.Pod, 0, len(pods))
+	for _, pi := range pods {
 		v := pi.GetPod()
-		if p.leaving(v) {
+		if evicting.requested[v.UID] || terminatingOnTime(v, now) {
 			// Whatever it is (an executor of any farm, or the farm cache may already have seen
 			// it go while the cycle's snapshot still holds it), the room it frees is room.
 			room.Add(dims.of(pi.CalculateResource().Resource))
@@ -188,7 +192,7 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 		if _, victimFarm := in.problem.Farms[owner]; !victimFarm {
 			continue // of another farm type, or of a farm not over its minimum
 		}
-		if why := p.evictions.refusedRecently(v.UID); why != "" {
+		if why, refused := evicting.refused[v.UID]; refused {
 			in.passedOver[owner] = why
 			continue
 		}
@@ -198,7 +202,7 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 			continue
 		}
 		node.Victims = append(node.Victims, reclaim.Victim{
-			ID:       klog.KObj(v).String(),
+			ID:       string(v.UID), // unique, and free to make
 			Farm:     owner,
 			Request:  dims.of(pi.CalculateResource().Resource),
 			Priority: corev1helpers.PodPriority(v),
@@ -228,10 +232,13 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 // counts as free for the waiting pods. A pod still there after that (stuck in Terminating, as on
 // a node that went away) holds its room: the plan is made without it.
 func (p *Plugin) leaving(pod *corev1.Pod) bool {
-	if p.evictions.requested(pod.UID) {
-		return true
-	}
-	return quota.IsTerminating(pod) && time.Now().Before(pod.DeletionTimestamp.Add(leavingMargin))
+	return p.evictions.requested(pod.UID) || terminatingOnTime(pod, time.Now())
+}
+
+// terminatingOnTime reports whether a pod is terminating and not yet past its deletion deadline
+// (the end of its grace period) by more than leavingMargin.
+func terminatingOnTime(pod *corev1.Pod, now time.Time) bool {
+	return quota.IsTerminating(pod) && now.Before(pod.DeletionTimestamp.Add(leavingMargin))
 }
 
 // leavingMargin is how long past its deletion deadline (the end of its grace period) a
