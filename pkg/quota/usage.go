@@ -86,6 +86,19 @@ func (s State) Overquota() int32 {
 	return max(0, s.Assigned-s.Min)
 }
 
+// Reclaimable is how many executors a reclaim may take from the farm: its overquota, but never
+// more than maxExecutors - minExecutors when it has a ceiling. Executors above a lowered ceiling
+// are farm-controller's scale-down to remove; leaving them out of the reclaim means the two,
+// deciding from their own caches at the same moment, still never take the farm below its
+// minimum together: at most (assigned - max) + (max - min).
+func (s State) Reclaimable() int32 {
+	r := s.Overquota()
+	if s.Max > 0 {
+		r = min(r, max(0, s.Max-s.Min))
+	}
+	return r
+}
+
 // Underquota is how far the farm's assigned executors fall short of its minimum.
 func (s State) Underquota() int32 {
 	return max(0, s.Min-s.Assigned)

@@ -240,6 +240,7 @@ func TestUsageIncrementalUpdate(t *testing.T) {
 func TestStateRules(t *testing.T) {
 	type rules struct {
 		Overquota        int32
+		Reclaimable      int32
 		Underquota       int32
 		GuaranteedDemand int32
 		BelowMin         bool
@@ -289,27 +290,27 @@ func TestStateRules(t *testing.T) {
 		{
 			name:  "borrowing with schedulable pending has no guaranteed demand",
 			state: State{Limits: Limits{Min: 4}, Usage: Usage{All: 9, Assigned: 6, Pending: 3, Schedulable: 3}},
-			want:  rules{Overquota: 2, Borrowing: true, Headroom: -1},
+			want:  rules{Overquota: 2, Reclaimable: 2, Borrowing: true, Headroom: -1},
 		},
 		{
 			name:  "borrowing with min 0 and no ceiling",
 			state: State{Usage: Usage{All: 3, Assigned: 3, Running: 3}},
-			want:  rules{Overquota: 3, Borrowing: true, Headroom: -1},
+			want:  rules{Overquota: 3, Reclaimable: 3, Borrowing: true, Headroom: -1},
 		},
 		{
 			name:  "at the ceiling",
 			state: State{Limits: Limits{Min: 0, Max: 3}, Usage: Usage{All: 3, Assigned: 3}},
-			want:  rules{Overquota: 3, Borrowing: true, Headroom: 0},
+			want:  rules{Overquota: 3, Reclaimable: 3, Borrowing: true, Headroom: 0},
 		},
 		{
-			name:  "above the ceiling (max lowered) clamps headroom to 0",
+			name:  "above the ceiling (max lowered): headroom 0, the scale-down's executors not reclaimable",
 			state: State{Limits: Limits{Min: 2, Max: 4}, Usage: Usage{All: 5, Assigned: 5}},
-			want:  rules{Overquota: 3, Borrowing: true, Headroom: 0},
+			want:  rules{Overquota: 3, Reclaimable: 2, Borrowing: true, Headroom: 0},
 		},
 		{
 			name:  "under the ceiling",
 			state: State{Limits: Limits{Min: 1, Max: 10}, Usage: Usage{All: 4, Assigned: 4}},
-			want:  rules{Overquota: 3, Borrowing: true, Headroom: 6},
+			want:  rules{Overquota: 3, Reclaimable: 3, Borrowing: true, Headroom: 6},
 		},
 		{
 			name:  "max equal to min",
@@ -321,6 +322,7 @@ func TestStateRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := rules{
 				Overquota:        tc.state.Overquota(),
+				Reclaimable:      tc.state.Reclaimable(),
 				Underquota:       tc.state.Underquota(),
 				GuaranteedDemand: tc.state.GuaranteedDemand(),
 				BelowMin:         tc.state.BelowMin(),

@@ -76,6 +76,21 @@ func (t *triggers) expire(overMin func(types.NamespacedName) bool) {
 	}
 }
 
+// restore takes up counts a previous leader published (status.scaledownTriggered), so that a
+// failover neither repeats the hysteresis nor lets a victim farm off: each farm continues from
+// its count, its next trigger an interval from now. A restored farm no plan needs within two
+// intervals expires as any other.
+func (t *triggers) restore(counts map[types.NamespacedName]int32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	for key, n := range counts {
+		if _, ok := t.byFarm[key]; !ok && n > 0 {
+			t.byFarm[key] = &trigger{count: n, last: now, seen: now}
+		}
+	}
+}
+
 // counts returns the current count of every farm being triggered.
 func (t *triggers) counts() map[types.NamespacedName]int32 {
 	t.mu.Lock()

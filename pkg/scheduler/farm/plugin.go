@@ -3,6 +3,7 @@ package farm
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -62,6 +63,9 @@ type Plugin struct {
 	triggers  *triggers
 	evictions *evictions
 	claims    *claims
+	// startHysteresis starts the trigger publisher once, from the first scheduling cycle: only
+	// the leader schedules, so a standby replica (the chart runs two) never writes.
+	startHysteresis func()
 }
 
 // New builds the plugin from its arguments (FarmArgs, or nil for the defaults) and waits until it
@@ -118,7 +122,7 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 	if err := startAndSync(ctx, farms); err != nil {
 		return nil, err
 	}
-	go p.runHysteresis(ctx, client)
+	p.startHysteresis = sync.OnceFunc(func() { go p.runHysteresis(ctx, client) })
 	return p, nil
 }
 
@@ -201,6 +205,9 @@ func (s *cycleState) Clone() fwk.StateData { c := *s; return &c }
 // PreFilter looks the pod's Farm up once per cycle and refuses a pod that would take its farm
 // past maxExecutors.
 func (p *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, _ []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
+	if p.startHysteresis != nil {
+		p.startHysteresis()
+	}
 	f, ok := p.farms.OwnerOf(pod)
 	if !ok {
 		state.Write(stateKey, &cycleState{})

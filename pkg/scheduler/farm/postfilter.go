@@ -67,8 +67,10 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	}
 	reclaimAttempts.WithLabelValues(farmKey.String()).Inc()
 	// The scheduler's queue may hand the pod over before the cache's own handler has counted it;
-	// count it now so that it makes demand (counting is idempotent).
-	p.farms.AddPod(pod)
+	// count it now so that it makes demand, unless it was deleted meanwhile.
+	if !p.farms.AddPodIfPresent(pod) {
+		return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "reclaim: the pod is gone")
+	}
 
 	// 1) Plan for every guaranteed pod of the farm type.
 	in, err := p.gatherReclaim(ctx, pod, quota.TypeOf(s.farm), m)

@@ -324,6 +324,27 @@ func TestPostFilter(t *testing.T) {
 		wantNode: "n0",
 		wantCode: fwk.Success,
 	}, {
+		name: "a farm above its lowered ceiling gives the reclaim up to max - min",
+		cluster: cluster{
+			farms: []*farmv1alpha1.Farm{newFarm("alice", "f", t0, "spark-role", "executor", 0, 1), guaranteed("carol", 2)},
+			nodes: []*corev1.Node{testNode("n0", "4")},
+			pods:  fullOf("alice", "n0", 4, "1"),
+		},
+		pod:         spark("carol", "w", ""),
+		wantNode:    "n0",
+		wantEvicted: []string{"alice/n0-d"},
+		wantCode:    fwk.Success,
+	}, {
+		name: "a farm above its lowered ceiling: the rest is the scale-down's, not the reclaim's",
+		cluster: cluster{
+			farms: []*farmv1alpha1.Farm{newFarm("alice", "f", t0, "spark-role", "executor", 0, 1), guaranteed("carol", 2)},
+			nodes: []*corev1.Node{testNode("n0", "4")},
+			pods:  fullOf("alice", "n0", 4, "1"),
+		},
+		pod:         spark("carol", "w", "", cpu("2")),
+		wantCode:    fwk.Unschedulable,
+		wantMessage: "do not make enough room",
+	}, {
 		name: "an executor stuck in Terminating past its grace period holds its room: a victim is evicted",
 		cluster: cluster{
 			farms: []*farmv1alpha1.Farm{borrower("alice"), guaranteed("carol", 2)},

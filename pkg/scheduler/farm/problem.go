@@ -56,10 +56,10 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		switch {
 		case f.State.BelowMin():
 			demand[key] = f.State.GuaranteedDemand()
-		case f.State.Overquota() > 0:
+		case f.State.Reclaimable() > 0:
 			inFlight := p.evictions.inFlight(key)
 			in.problem.Farms[key] = reclaim.Farm{
-				Overquota: f.State.Overquota() - inFlight,
+				Overquota: f.State.Reclaimable() - inFlight,
 				Leaving:   f.State.Terminating + inFlight,
 			}
 		default:

@@ -222,6 +222,25 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 	c.countLocked(pod)
 }
 
+// AddPodIfPresent counts a pod as AddPod does, unless the informer no longer holds it (deleted,
+// or replaced by a pod of the same name): a scheduling cycle may still carry a pod deleted during
+// it (Spark deletes pending executors when dynamic allocation shrinks), and counting it again
+// would leave demand that no pod makes. It reports whether the pod is counted.
+func (c *Cache) AddPodIfPresent(pod *corev1.Pod) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The informer updates its store before it calls the handlers, and DeletePod waits for mu:
+	// a pod found here is either counted by its later DeletePod or still there.
+	current, err := c.pods.Pods(pod.Namespace).Get(pod.Name)
+	if err != nil || current.UID != pod.UID {
+		return false
+	}
+	if _, counted := c.counted[pod.UID]; !counted {
+		c.countLocked(pod)
+	}
+	return true
+}
+
 // DeletePod stops counting a pod.
 func (c *Cache) DeletePod(pod *corev1.Pod) {
 	c.mu.Lock()

@@ -1304,3 +1304,66 @@ func TestAssignedOnAfterFarmsComeAndGo(t *testing.T) {
 		t.Errorf("bob's executors on n1 after alice's Farm is re-created = %d, want 1", got)
 	}
 }
+
+// A pod deleted while a scheduling cycle still carries it is not counted again: no phantom
+// demand. The same call counts a pod the informer holds but the handler has not shown yet.
+func TestAddPodIfPresent(t *testing.T) {
+	exec := func(name string) *podBuilder { return newPod("alice", name).label("spark-role", "executor") }
+	h := newHarness(t)
+	h.addFarm(newFarm("alice", "f", "spark-role", "executor", 0, 2, 0))
+	key := types.NamespacedName{Namespace: "alice", Name: "f"}
+	pending := func() int32 {
+		f, _ := h.c.Get(key)
+		return f.State.Schedulable
+	}
+
+	// In the lister, not yet counted: counted.
+	early := exec("e1").obj()
+	if err := h.indexer.Add(early); err != nil {
+		t.Fatal(err)
+	}
+	if !h.c.AddPodIfPresent(early) || pending() != 1 {
+		t.Fatalf("a pod the informer holds: counted %d pending, want 1", pending())
+	}
+	// Deleted during the cycle: not counted again.
+	h.deletePod(early)
+	if h.c.AddPodIfPresent(early) || pending() != 0 {
+		t.Fatalf("a deleted pod: %d pending, want 0", pending())
+	}
+	// Replaced by a pod of the same name (a new UID): the old one is not counted.
+	h.addPod(exec("e1").uid("alice/e1-new").obj())
+	if h.c.AddPodIfPresent(early) || pending() != 1 {
+		t.Fatalf("a replaced pod: %d pending, want 1 (the new one)", pending())
+	}
+}
+
+// NodesOf and LeavingNodes follow executors as they are bound, leave and go.
+func TestNodesOfAndLeavingNodes(t *testing.T) {
+	exec := func(name string) *podBuilder { return newPod("alice", name).label("spark-role", "executor") }
+	h := newHarness(t)
+	h.addFarm(newFarm("alice", "f", "spark-role", "executor", 0, 0, 0))
+	key := types.NamespacedName{Namespace: "alice", Name: "f"}
+	nodes := func() map[string]int32 {
+		out := map[string]int32{}
+		h.c.NodesOf(key, func(node string, n int32) bool { out[node] = n; return true })
+		return out
+	}
+	h.addPod(exec("a1").running("n1").obj())
+	h.addPod(exec("a2").running("n1").obj())
+	h.addPod(exec("a3").running("n2").obj())
+	h.addPod(exec("a4").obj())
+	if diff := cmp.Diff(map[string]int32{"n1": 2, "n2": 1}, nodes()); diff != "" {
+		t.Errorf("NodesOf (-want +got):\n%s", diff)
+	}
+	h.addPod(exec("a3").running("n2").terminating().obj())
+	if diff := cmp.Diff(map[string]int32{"n1": 2}, nodes()); diff != "" {
+		t.Errorf("NodesOf after a3 terminates (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"n2"}, h.c.LeavingNodes([]types.NamespacedName{key})); diff != "" {
+		t.Errorf("LeavingNodes (-want +got):\n%s", diff)
+	}
+	h.deletePod(exec("a3").running("n2").terminating().obj())
+	if got := h.c.LeavingNodes([]types.NamespacedName{key}); len(got) != 0 {
+		t.Errorf("LeavingNodes after a3 is gone = %v, want none", got)
+	}
+}
