@@ -13,6 +13,9 @@ const (
 	// victim farms is not proportional to their overquota (executor sizes, node pools or budgets
 	// decided), with each farm's evictions and share.
 	EventReclaimDisproportionate = "ReclaimDisproportionate"
+	// EventRoomTaken is recorded on the waiting pod when the room a reclaim made for it was taken
+	// by another pod before it landed; the reclaim is made again.
+	EventRoomTaken = "RoomTaken"
 	// EventReclaimPending is recorded on the waiting pod while victim farms' hysteresis runs.
 	EventReclaimPending = "ReclaimPending"
 )

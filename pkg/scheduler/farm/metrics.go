@@ -21,6 +21,12 @@ var (
 		Help:           "Borrowed executors evicted by reclaim, by victim farm.",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"victim_farm"})
+	roomTakenTotal = metrics.NewCounterVec(&metrics.CounterOpts{
+		Subsystem:      "farm",
+		Name:           "reclaim_room_taken_total",
+		Help:           "Times room a reclaim made for a waiting pod was taken by another pod (another scheduler's, or one of higher priority) before the waiting pod landed, by the waiting pod's farm.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"farm"})
 	guaranteedSchedulingSeconds = metrics.NewHistogramVec(&metrics.HistogramOpts{
 		Subsystem:      "farm",
 		Name:           "guaranteed_pod_scheduling_duration_seconds",
@@ -34,6 +40,6 @@ var (
 
 func init() {
 	registerMetrics.Do(func() {
-		legacyregistry.MustRegister(reclaimAttempts, evictionsTotal, guaranteedSchedulingSeconds)
+		legacyregistry.MustRegister(reclaimAttempts, evictionsTotal, roomTakenTotal, guaranteedSchedulingSeconds)
 	})
 }

@@ -88,6 +88,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	if !placed {
 		return p.unplaced(logger, pod, in, plan)
 	}
+	p.noticeRoomTaken(logger, pod, farmKey, in, placement)
 	node := in.problem.Nodes[placement.Node].Name
 	victims := make([]*corev1.Pod, 0, len(placement.Victims))
 	for _, i := range placement.Victims {
@@ -137,6 +138,25 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		return result, fwk.NewStatus(status.Code(), "reclaim: "+status.Message())
 	}
 	return result, status
+}
+
+// noticeRoomTaken reports room made for the pod that another pod took: the pod was nominated to
+// a node by an earlier reclaim, nothing leaves that node any more, and the pod still does not
+// fit there (it is in PostFilter) nor does the plan place it there for free. Pods of farm-scheduler
+// of no higher priority respect the nomination, so the room went to another scheduler's pod (a
+// notebook of the default scheduler, say) or to a pod of higher priority. The plan at hand
+// reclaims again for the guarantee.
+func (p *Plugin) noticeRoomTaken(logger klog.Logger, pod *corev1.Pod, farm types.NamespacedName, in *reclaimInput, placement reclaim.Placement) {
+	if in.claimed == "" {
+		return
+	}
+	if in.claimedIndex >= 0 && (in.problem.Nodes[in.claimedIndex].Leaving || (placement.Node == in.claimedIndex && len(placement.Victims) == 0)) {
+		return
+	}
+	roomTakenTotal.WithLabelValues(farm.String()).Inc()
+	msg := fmt.Sprintf("Room made on node %s for this pod was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed)
+	p.handle.EventRecorder().Eventf(pod, nil, corev1.EventTypeWarning, EventRoomTaken, "Scheduling", msg)
+	logger.V(2).Info("Room made by a reclaim was taken", "pod", klog.KObj(pod), "node", in.claimed)
 }
 
 // unplaced answers for a pod the plan finds no room for: nothing is evicted for it, its

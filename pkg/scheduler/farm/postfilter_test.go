@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	policy "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/component-base/metrics/testutil"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -479,4 +481,68 @@ func (a *recordingActivator) keys() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return slices.Clone(a.activated)
+}
+
+// TestPostFilterNoticesRoomTaken checks that room a reclaim made for a pod, taken by a pod of
+// another scheduler, is reported (event and metric) and reclaimed again; and that a pod whose
+// room is still being made is not reported.
+func TestPostFilterNoticesRoomTaken(t *testing.T) {
+	tests := []struct {
+		name        string
+		pods        []*corev1.Pod
+		wantEvicted []string
+		wantEvent   bool
+	}{{
+		name: "a notebook of the default scheduler took the room",
+		pods: []*corev1.Pod{
+			spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0", startedAt(time.Minute)),
+			plain("carol", "notebook", "n0", func(p *corev1.Pod) { p.Spec.SchedulerName = "default-scheduler" }),
+		},
+		wantEvicted: []string{"alice/a3"},
+		wantEvent:   true,
+	}, {
+		name: "the room is still being made: no report, nothing evicted",
+		pods: []*corev1.Pod{
+			spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0"),
+			spark("alice", "leaving", "n0", deleting()),
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ctx := ktesting.NewTestContext(t)
+			w := spark("carol", "w", "", nominatedTo("n0"))
+			f := newReclaimFixture(ctx, t, cluster{
+				farms: []*farmv1alpha1.Farm{newFarm("alice", "f", t0, "spark-role", "executor", 0, 0), newFarm("carol", "f", t0, "spark-role", "executor", 2, 0)},
+				nodes: []*corev1.Node{testNode("n0", "4")},
+				pods:  append(tc.pods, w),
+			})
+			roomTaken := func() float64 {
+				v, err := testutil.GetCounterMetricValue(roomTakenTotal.WithLabelValues("carol/f"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			before := roomTaken()
+			_, status, evicted := f.postFilter(ctx, t, w)
+			if !status.IsSuccess() {
+				t.Fatalf("PostFilter: %v %q", status.Code(), status.Message())
+			}
+			if diff := cmp.Diff(tc.wantEvicted, evicted, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("evicted (-want +got):\n%s", diff)
+			}
+			gotEvent := false
+			for len(f.events.Events) > 0 {
+				if e := <-f.events.Events; strings.HasPrefix(e, "Warning "+EventRoomTaken+" ") {
+					gotEvent = true
+				}
+			}
+			if gotEvent != tc.wantEvent {
+				t.Errorf("RoomTaken event: %v, want %v", gotEvent, tc.wantEvent)
+			}
+			if got := roomTaken() - before; (got == 1) != tc.wantEvent {
+				t.Errorf("farm_reclaim_room_taken_total went up by %v", got)
+			}
+		})
+	}
 }

@@ -27,6 +27,10 @@ type reclaimInput struct {
 	waiting []*corev1.Pod
 	// victims[n][i] is the pod of problem.Nodes[n].Victims[i].
 	victims [][]*corev1.Pod
+	// claimed is the node the cycle's pod was nominated to by an earlier reclaim, if any, and
+	// claimedIndex its index in problem.Nodes (-1 when the node is not in the problem).
+	claimed      string
+	claimedIndex int
 	// passedOver says, per farm, why executors that would otherwise be victims are not: a
 	// PodDisruptionBudget that allows no disruption, or an eviction refused a moment ago.
 	passedOver map[types.NamespacedName]string
@@ -103,6 +107,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	if in.self < 0 {
 		return nil, fmt.Errorf("pod %s is not among its farm's guaranteed pods", klog.KObj(pod))
 	}
+	in.claimed = nominatedTo(pod)
 	selfAffinity := nodeaffinity.GetRequiredNodeAffinity(pod)
 	names := nodes.choose(p.farms, victimFarms(in.problem.Farms), nodeBound(len(in.waiting)), func(node string) bool {
 		return statuses.Get(node).Code() == fwk.Unschedulable && admits(logger, lister, node, pod, selfAffinity)
@@ -141,6 +146,10 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		in.victims = append(in.victims, victims)
 	}
 	in.problem.Budgets = budgets.allowed
+	in.claimedIndex = -1
+	if n, ok := nodeIndex[in.claimed]; ok {
+		in.claimedIndex = n
+	}
 
 	// 4) Where each waiting pod may go.
 	for i, w := range in.waiting {
