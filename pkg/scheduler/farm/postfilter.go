@@ -95,9 +95,12 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		victims = append(victims, in.victims[placement.Node][i])
 	}
 	if len(victims) == 0 {
-		// Executors already leaving make the room: hold it for the pod, evict nothing.
+		// Executors already leaving make the room: hold it for the pod, evict nothing. Retry on
+		// the trigger cadence: if they do not go (stuck in Terminating), the plan is made again
+		// once their time is up, with no cluster event to requeue the pod.
 		logger.V(4).Info("Room being made for a guaranteed pod", "pod", klog.KObj(pod), "node", node)
 		p.claims.set(pod.UID, node)
+		p.retryOnCadence(logger, pod)
 		return framework.NewPostFilterResultWithNominatedNode(node), fwk.NewStatus(fwk.Success, fmt.Sprintf("reclaim: room is being made on node %s", node))
 	}
 
