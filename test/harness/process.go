@@ -61,6 +61,18 @@ func (p *ChildProcess) Stop() {
 	}
 }
 
+// Kill ends the process at once with SIGKILL, as a node or the OOM killer would: no cleanup,
+// no lease released.
+func (p *ChildProcess) Kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // Wait waits for the process to exit, at most until ctx ends, and returns its exit error.
 func (p *ChildProcess) Wait(ctx context.Context) error {
 	select {

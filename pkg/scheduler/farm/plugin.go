@@ -63,8 +63,9 @@ type Plugin struct {
 	triggers  *triggers
 	evictions *evictions
 	claims    *claims
-	// startHysteresis starts the trigger publisher once, from the first scheduling cycle: only
-	// the leader schedules, so a standby replica (the chart runs two) never writes.
+	// startHysteresis takes up the published trigger counts and starts their publisher, once,
+	// from the first scheduling cycle: only the leader schedules, so a standby replica (the
+	// chart runs two) never writes, and a new leader continues the hysteresis where it was.
 	startHysteresis func()
 }
 
@@ -122,7 +123,11 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 	if err := startAndSync(ctx, farms); err != nil {
 		return nil, err
 	}
-	p.startHysteresis = sync.OnceFunc(func() { go p.runHysteresis(ctx, client) })
+	p.startHysteresis = sync.OnceFunc(func() {
+		// Before this cycle's PostFilter can fire a trigger.
+		p.restoreTriggers()
+		go p.runHysteresis(ctx, client)
+	})
 	return p, nil
 }
 

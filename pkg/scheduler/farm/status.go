@@ -23,16 +23,9 @@ const FieldManager = "farm-scheduler"
 // runHysteresis, once per interval, forgets evictions done and claims of pods that landed, resets the trigger count of farms
 // nobody needs executors from any more, and publishes every count change to the Farm's
 // status.scaledownTriggered: status follows the hysteresis without a write per scheduling attempt.
-//
-// It runs only on the leader (startHysteresis), and starts from what the API shows: the counts
-// in the Farms' status.
+// It runs only on the leader (startHysteresis).
 func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 	published := map[types.NamespacedName]int32{}
-	restored := map[types.NamespacedName]int32{}
-	for _, f := range p.farms.All() {
-		restored[quota.Key(f.Farm)] = f.Farm.Status.ScaledownTriggered
-	}
-	p.triggers.restore(restored)
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		p.evictions.prune()
 		p.claims.prune()
@@ -65,6 +58,16 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 			}
 		}
 	}, p.args.TriggerInterval.Duration)
+}
+
+// restoreTriggers takes up the counts the Farms' status shows, as a new leader must before its
+// first reclaim: what the API shows, not an empty memory.
+func (p *Plugin) restoreTriggers() {
+	counts := map[types.NamespacedName]int32{}
+	for _, f := range p.farms.All() {
+		counts[quota.Key(f.Farm)] = f.Farm.Status.ScaledownTriggered
+	}
+	p.triggers.restore(counts)
 }
 
 // applyScaledownTriggered sets status.scaledownTriggered by server-side apply.

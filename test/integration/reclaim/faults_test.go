@@ -3,12 +3,16 @@ package reclaim
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 	"github.com/toinfn/farm/test/harness"
 )
 
@@ -61,5 +65,98 @@ func setStuck(t *testing.T, farm types.NamespacedName, pod string, stuck bool) {
 	}
 	if _, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Patch(context.Background(), pod, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && stuck {
 		t.Fatal(err)
+	}
+}
+
+// withLeaderElection runs farm-scheduler replicas on one Lease with short timings, as the chart
+// runs two.
+func withLeaderElection(lease string, interval time.Duration) func(map[string]any) {
+	return func(cfg map[string]any) {
+		triggerInterval(interval.String())(cfg)
+		cfg["leaderElection"] = map[string]any{
+			"leaderElect":       true,
+			"resourceLock":      "leases",
+			"resourceName":      lease,
+			"resourceNamespace": "default",
+			"leaseDuration":     "3s",
+			"renewDeadline":     "2s",
+			"retryPeriod":       "500ms",
+		}
+	}
+}
+
+// TestSchedulerFailoverMidHysteresis: two replicas, the leader killed (SIGKILL) while a victim
+// farm's hysteresis runs. The new leader takes up the published count (it does not start the
+// hysteresis over, nor let the farm off), the guarantee is met, and exactly one executor is
+// evicted.
+func TestSchedulerFailoverMidHysteresis(t *testing.T) {
+	const n, interval = 4, time.Second
+	edit := withLeaderElection("farm-scheduler-failover", interval)
+	s := newScenario(t, "failover", 1, edit)
+	second := cluster.StartSchedulerBinary(t, cluster.SchedulerConfig(t, edit))
+	a := s.farm("a", 0, 0, n)
+	b := s.farm("b", 1, 0, 0)
+	s.executors(a, 0, 4)
+	s.waitRunning(a, 4, time.Minute)
+
+	start := time.Now()
+	s.executors(b, 0, 1)
+	// Mid-hysteresis: the count published is 2 of 4.
+	waitTriggered(t, a, 2)
+	leader, standby := s.sched, second
+	if !strings.Contains(leader.Output(), "Successfully acquired lease") {
+		leader, standby = second, s.sched
+	}
+	if !strings.Contains(leader.Output(), "Successfully acquired lease") {
+		t.Fatalf("no replica leads:\n%s\n%s", s.sched.Output(), second.Output())
+	}
+	leader.Kill()
+	s.sched = standby // waitRunning watches the replica that is left
+
+	// The count never goes back while the new leader takes over, and the eviction comes.
+	var seen []int32
+	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		f := &farmv1alpha1.Farm{}
+		if err := cluster.Client.Get(ctx, a, f); err != nil {
+			return false, err
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != f.Status.ScaledownTriggered {
+			seen = append(seen, f.Status.ScaledownTriggered)
+		}
+		return s.evicted.counts()[a.Namespace] > 0, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for the reclaim after the failover: %v (scaledownTriggered seen: %v)", err, seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] < seen[i-1] {
+			t.Errorf("scaledownTriggered went back from %d to %d during the failover: the hysteresis started over (seen %v)", seen[i-1], seen[i], seen)
+		}
+	}
+	s.waitRunning(b, 1, time.Minute)
+	time.Sleep(settle)
+	if diff := cmp.Diff(map[string]int{a.Namespace: 1}, s.evicted.counts()); diff != "" {
+		t.Errorf("evictions by namespace (-want +got):\n%s", diff)
+	}
+	// Bound: the lease (3 s), the hysteresis, the victim's grace period, plus 5 s.
+	total := time.Since(start) - settle
+	if bound := 3*time.Second + n*interval + time.Duration(harness.ExecutorGracePeriod)*time.Second + 5*time.Second; total > bound {
+		t.Errorf("guarantee met %.1fs after the pod arrived, want within %s", total.Seconds(), bound)
+	}
+	t.Logf("leader killed at count 2 of %d; guarantee met %.1fs after the pod arrived; scaledownTriggered seen %v; evictions %v", n, total.Seconds(), seen, s.evicted.counts())
+}
+
+// waitTriggered waits until a farm's status.scaledownTriggered reaches at least n.
+func waitTriggered(t *testing.T, farm types.NamespacedName, n int32) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		f := &farmv1alpha1.Farm{}
+		if err := cluster.Client.Get(ctx, farm, f); err != nil {
+			return false, err
+		}
+		return f.Status.ScaledownTriggered >= n, nil
+	})
+	if err != nil {
+		t.Fatalf("farm %s: scaledownTriggered never reached %d: %v", farm, n, err)
 	}
 }
