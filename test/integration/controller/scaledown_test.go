@@ -194,3 +194,67 @@ func TestTwoReplicasOnlyTheLeaderWrites(t *testing.T) {
 		t.Errorf("the standby never took the lease over:\n%s", standby.Output())
 	}
 }
+
+// TestControllerKilledMidScaleDown: farm-controller is SIGKILLed while a lowered ceiling's
+// hysteresis runs; the one started in its place finishes the scale-down with exactly the
+// executors above the ceiling, the newest, and the farm keeps its minimum.
+func TestControllerKilledMidScaleDown(t *testing.T) {
+	ctx := t.Context()
+	createNamespace(t, "killed")
+	if _, err := cluster.CreateNodes(ctx, "killed", 2, harness.DefaultNodeShape); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--scale-down-trigger-interval=1s"}
+	first := cluster.StartControllerBinary(t, args...)
+	farm := &farmv1alpha1.Farm{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "killed", Name: "tenant"},
+		Spec:       farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 2, ScaledownAfterNTriggers: 4},
+	}
+	if err := cluster.Client.Create(ctx, farm); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		name := fmt.Sprintf("exec-%d", i)
+		createExecutor(t, "killed", name)
+		bind(t, "killed", name, fmt.Sprintf("killed-%d", i%2))
+		time.Sleep(1100 * time.Millisecond)
+	}
+	key := client.ObjectKeyFromObject(farm)
+	waitCounters(t, key, counters{All: 5, Running: 5, Overquota: 3})
+
+	scale := &autoscalingv1.Scale{}
+	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
+		t.Fatal(err)
+	}
+	scale.Spec.Replicas = 3
+	if err := cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale)); err != nil {
+		t.Fatal(err)
+	}
+	// Mid-hysteresis (4 triggers a second apart): nothing evicted yet when the controller dies.
+	time.Sleep(1500 * time.Millisecond)
+	if got := evictedExecutors(t, "killed", quota.ReasonScaledDown); len(got) != 0 {
+		t.Fatalf("evicted before the hysteresis ran out: %v", got)
+	}
+	first.Kill()
+	second := cluster.StartControllerBinary(t, args...)
+
+	var got []string
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		got = evictedExecutors(t, "killed", quota.ReasonScaledDown)
+		return len(got) >= 2, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for the scale-down after the restart: evicted %v", got)
+	}
+	if diff := cmp.Diff([]string{"exec-3", "exec-4"}, got); diff != "" {
+		t.Errorf("scaled-down executors (-want the two newest +got):\n%s", diff)
+	}
+	waitCounters(t, key, counters{All: 3, Running: 3, Overquota: 1})
+	time.Sleep(2 * time.Second)
+	if got := evictedExecutors(t, "killed", quota.ReasonScaledDown); len(got) != 0 {
+		t.Errorf("more executors scaled down after reaching the ceiling: %v", got)
+	}
+	if second.Exited() {
+		t.Fatalf("restarted farm-controller exited:\n%s", second.Output())
+	}
+}
