@@ -160,3 +160,38 @@ func waitTriggered(t *testing.T, farm types.NamespacedName, n int32) {
 		t.Fatalf("farm %s: scaledownTriggered never reached %d: %v", farm, n, err)
 	}
 }
+
+// TestReclaimSurvivesAnApiserverOutage: farm-scheduler loses the apiserver for 5 s while a
+// victim farm's hysteresis runs. When it is back, the guarantee is met, with exactly one
+// eviction.
+func TestReclaimSurvivesAnApiserverOutage(t *testing.T) {
+	const n, interval, outage = 3, time.Second, 5 * time.Second
+	relay := cluster.NewOutage(t)
+	s := newScenario(t, "outage", 1, func(cfg map[string]any) {
+		triggerInterval(interval.String())(cfg)
+		cfg["clientConnection"].(map[string]any)["kubeconfig"] = relay.Kubeconfig
+	})
+	a := s.farm("a", 0, 0, n)
+	b := s.farm("b", 1, 0, 0)
+	s.executors(a, 0, 4)
+	s.waitRunning(a, 4, time.Minute)
+
+	start := time.Now()
+	s.executors(b, 0, 1)
+	waitTriggered(t, a, 1)
+	relay.Cut(outage)
+	took := s.waitRunning(b, 1, time.Minute)
+	total := time.Since(start)
+	time.Sleep(settle)
+	if diff := cmp.Diff(map[string]int{a.Namespace: 1}, s.evicted.counts()); diff != "" {
+		t.Errorf("evictions by namespace (-want +got):\n%s", diff)
+	}
+	if bound := outage + n*interval + time.Duration(harness.ExecutorGracePeriod)*time.Second + 5*time.Second; total > bound {
+		t.Errorf("guarantee met %.1fs after the pod arrived, want within %s", total.Seconds(), bound)
+	}
+	// The cut reached the scheduler: its watches broke.
+	if !strings.Contains(s.sched.Output(), "Unexpected EOF during watch stream") {
+		t.Errorf("farm-scheduler never lost its watches: the outage did not reach it")
+	}
+	t.Logf("apiserver unreachable for %s mid-hysteresis; guarantee met %.1fs after the pod arrived (%.1fs after the wait began); evictions %v", outage, total.Seconds(), took.Seconds(), s.evicted.counts())
+}
