@@ -45,7 +45,10 @@ unit:
 integration: build helm
 	$(GO) test -timeout 30m ./test/...
 
+# The scheduler's packages run with the race detector too: informer handlers, scheduling cycles
+# and asynchronous preemption share their state.
 test: build helm
+	CGO_ENABLED=1 $(GO) test -race ./pkg/scheduler/... ./pkg/reclaim/...
 	$(GO) test -timeout 30m ./...
 
 helm:
