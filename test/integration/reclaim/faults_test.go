@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -194,4 +195,59 @@ func TestReclaimSurvivesAnApiserverOutage(t *testing.T) {
 		t.Errorf("farm-scheduler never lost its watches: the outage did not reach it")
 	}
 	t.Logf("apiserver unreachable for %s mid-hysteresis; guarantee met %.1fs after the pod arrived (%.1fs after the wait began); evictions %v", outage, total.Seconds(), took.Seconds(), s.evicted.counts())
+}
+
+// TestReclaimAroundANodeThatWentAway: the node holding a guaranteed farm's executors goes
+// NotReady (unreachable taints, as the node lifecycle controller sets them) and its executors
+// hang in Terminating. Their replacements cannot go there: borrowed executors on the healthy node
+// are reclaimed for them at once, without waiting for the stuck pods.
+func TestReclaimAroundANodeThatWentAway(t *testing.T) {
+	s := newScenario(t, "nodegone", 0, nil)
+	s.node("dead", nil)
+	s.node("alive", nil)
+	a := s.farm("a", 0, 0, 0)
+	b := s.farm("b", 2, 0, 0)
+	dead := map[string]string{corev1.LabelHostname: s.id + "-dead"}
+	s.executorsWith(b, 0, 2, func(p *corev1.Pod) { p.Spec.NodeSelector = dead })
+	s.waitRunning(b, 2, time.Minute)
+	s.executors(a, 0, 4)
+	s.waitRunning(a, 4, time.Minute)
+
+	// The node goes away: Ready Unknown, unreachable taints; its pods are deleted and hang.
+	node, err := cluster.Clientset.CoreV1().Nodes().Get(t.Context(), s.id+"-dead", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.Spec.Taints = append(node.Spec.Taints,
+		corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule},
+		corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute})
+	node, err = cluster.Clientset.CoreV1().Nodes().Update(t.Context(), node, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range node.Status.Conditions {
+		if node.Status.Conditions[i].Type == corev1.NodeReady {
+			node.Status.Conditions[i].Status = corev1.ConditionUnknown
+			node.Status.Conditions[i].Reason = "NodeStatusUnknown"
+		}
+	}
+	if _, err := cluster.Clientset.CoreV1().Nodes().UpdateStatus(t.Context(), node, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"exec-0", "exec-1"} {
+		setStuck(t, b, name, true)
+		t.Cleanup(func() { setStuck(t, b, name, false) })
+		if err := cluster.Clientset.CoreV1().Pods(b.Namespace).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.executors(b, 2, 2)
+	// Bound: a trigger interval, the victims' grace period, plus 5 s; no wait for the stuck pods.
+	bound := time.Second + time.Duration(harness.ExecutorGracePeriod)*time.Second + 5*time.Second
+	took := s.waitRunning(b, 2, bound)
+	time.Sleep(settle)
+	if got := s.evicted.counts()[a.Namespace]; got != 2 {
+		t.Errorf("borrowed executors evicted: %d, want 2", got)
+	}
+	t.Logf("node gone with 2 executors stuck: replacements running %.1fs after submission (bound %s); borrowed executors evicted: %d", took.Seconds(), bound, s.evicted.counts()[a.Namespace])
 }
