@@ -60,7 +60,7 @@ func (p Plan) For(waiting int) (Placement, bool) {
 	return Placement{}, false
 }
 
-// Unplaced returns why a waiting executor has no placement, or "" when it has one.
+// UnplacedReason returns why a waiting executor has no placement, or "" when it has one.
 func (p Plan) UnplacedReason(waiting int) string {
 	for _, u := range p.Unplaced {
 		if u.Waiting == waiting {
