@@ -177,6 +177,10 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 		return false, nil
 	default:
 		p.evictions.refuse(victim.UID, err.Error())
+		// The pod stays nominated to a node where nothing leaves; upstream's asynchronous
+		// actuation only logs the error. Forget the claim and plan again on the cadence.
+		p.claims.set(preemptor.UID(), "")
+		p.retryOnCadence(logger, waiting)
 		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, EventReclaimBlocked, "Reclaiming",
 			"Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)
 		logger.V(2).Info("Eviction refused", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "farm", victimFarm, "err", err)

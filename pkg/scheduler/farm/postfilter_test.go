@@ -487,25 +487,35 @@ func (a *recordingActivator) keys() []string {
 // another scheduler, is reported (event and metric) and reclaimed again; and that a pod whose
 // room is still being made is not reported.
 func TestPostFilterNoticesRoomTaken(t *testing.T) {
+	notebookTookIt := []*corev1.Pod{
+		spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0", startedAt(time.Minute)),
+		plain("carol", "notebook", "n0", func(p *corev1.Pod) { p.Spec.SchedulerName = "default-scheduler" }),
+	}
 	tests := []struct {
-		name        string
-		pods        []*corev1.Pod
+		name string
+		pods []*corev1.Pod
+		// claimed is whether this replica's reclaim nominated the pod (a claim), beside the
+		// nomination its status shows.
+		claimed     bool
 		wantEvicted []string
 		wantEvent   bool
 	}{{
-		name: "a notebook of the default scheduler took the room",
-		pods: []*corev1.Pod{
-			spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0", startedAt(time.Minute)),
-			plain("carol", "notebook", "n0", func(p *corev1.Pod) { p.Spec.SchedulerName = "default-scheduler" }),
-		},
+		name:        "a notebook of the default scheduler took the room",
+		pods:        notebookTookIt,
+		claimed:     true,
 		wantEvicted: []string{"alice/a3"},
 		wantEvent:   true,
+	}, {
+		name:        "a nomination this replica did not make promised no room: reclaimed, not reported",
+		pods:        notebookTookIt,
+		wantEvicted: []string{"alice/a3"},
 	}, {
 		name: "the room is still being made: no report, nothing evicted",
 		pods: []*corev1.Pod{
 			spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0"),
 			spark("alice", "leaving", "n0", deleting()),
 		},
+		claimed: true,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -524,6 +534,9 @@ func TestPostFilterNoticesRoomTaken(t *testing.T) {
 				return v
 			}
 			before := roomTaken()
+			if tc.claimed {
+				f.p.claims.set(w.UID, "n0")
+			}
 			_, status, evicted := f.postFilter(ctx, t, w)
 			if !status.IsSuccess() {
 				t.Fatalf("PostFilter: %v %q", status.Code(), status.Message())

@@ -27,7 +27,7 @@ type reclaimInput struct {
 	waiting []*corev1.Pod
 	// victims[n][i] is the pod of problem.Nodes[n].Victims[i].
 	victims [][]*corev1.Pod
-	// claimed is the node the cycle's pod was nominated to by an earlier reclaim, if any, and
+	// claimed is the node a reclaim of this replica nominated the cycle's pod to, if any, and
 	// claimedIndex its index in problem.Nodes (-1 when the node is not in the problem).
 	claimed      string
 	claimedIndex int
@@ -107,7 +107,9 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	if in.self < 0 {
 		return nil, fmt.Errorf("pod %s is not among its farm's guaranteed pods", klog.KObj(pod))
 	}
-	in.claimed = nominatedTo(pod)
+	// Only a claim this replica made: a nomination it did not make, or one whose eviction was
+	// refused, promised no room.
+	in.claimed = claimed[pod.UID]
 	selfAffinity := nodeaffinity.GetRequiredNodeAffinity(pod)
 	names := nodes.choose(p.farms, victimFarms(in.problem.Farms), nodeBound(len(in.waiting)), func(node string) bool {
 		return statuses.Get(node).Code() == fwk.Unschedulable && admits(logger, lister, node, pod, selfAffinity)
