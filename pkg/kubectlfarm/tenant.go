@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
 	"github.com/toinfn/farm/pkg/tenant"
@@ -34,6 +35,7 @@ type addOptions struct {
 	labelKey, labelValue    string
 	driverSelector          string
 	kubeconfigOut           string
+	farmNamespace           string
 	tokenDuration           time.Duration
 	dryRun                  bool
 }
@@ -91,6 +93,7 @@ again for a fresh one). If a step fails, the objects this run created are delete
 	f.Int32Var(&o.max, "max", 0, "the ceiling on the tenant's executors; 0 is none (when not given, a ceiling set with kubectl scale is kept)")
 	f.Int32Var(&o.scaledownAfterNTriggers, "scaledown-after-n-triggers", 0, "reclaim triggers the farm withstands before it loses borrowed executors (when not given, the Farm's default)")
 	f.StringVar(&o.farmName, "farm-name", "", "name of the tenant's Farm (default NAME)")
+	f.StringVar(&o.farmNamespace, "farm-namespace", tenant.DefaultComponentsNamespace, "namespace Farm runs in (its Helm release's): no tenant may use it")
 	f.StringVar(&o.labelKey, "label-key", tenant.DefaultLabelKey, "label key that marks the tenant's executor pods")
 	f.StringVar(&o.labelValue, "label-value", tenant.DefaultLabelValue, "value of --label-key that marks an executor")
 	f.StringVar(&o.driverSelector, "driver-selector", tenant.DefaultDriverSelector, "labels (k=v,...) of the Spark driver pod, selected by the spark-driver Service")
@@ -105,12 +108,13 @@ again for a fresh one). If a step fails, the objects this run created are delete
 // fault.
 func (o *addOptions) spec() (tenant.Spec, error) {
 	s := tenant.Spec{
-		Name:         o.name,
-		Namespace:    o.namespace,
-		FarmName:     o.farmName,
-		MinExecutors: o.min,
-		LabelKey:     o.labelKey,
-		LabelValue:   o.labelValue,
+		Name:                o.name,
+		Namespace:           o.namespace,
+		ComponentsNamespace: o.farmNamespace,
+		FarmName:            o.farmName,
+		MinExecutors:        o.min,
+		LabelKey:            o.labelKey,
+		LabelValue:          o.labelValue,
 	}
 	if o.maxSet {
 		s.MaxExecutors = &o.max
@@ -190,11 +194,34 @@ func writeKubeconfig(cmd *cobra.Command, flags *genericclioptions.ConfigFlags, c
 	if err != nil {
 		return err
 	}
-	if err := clientcmd.WriteToFile(*tenant.Kubeconfig(server, s, token), o.kubeconfigOut); err != nil {
+	if err := writeOwnerOnly(tenant.Kubeconfig(server, s, token), o.kubeconfigOut); err != nil {
 		return fmt.Errorf("writing --kubeconfig-out %s: %w", o.kubeconfigOut, err)
 	}
 	fmt.Fprintf(out, "kubeconfig for tenant %s written to %s (token expires %s)\n", s.Name, o.kubeconfigOut, token.Expires.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// writeOwnerOnly writes a tenant's kubeconfig readable by its owner only (0600), whatever mode
+// a file already at path had: it holds a bearer token.
+func writeOwnerOnly(kc *clientcmdapi.Config, path string) error {
+	content, err := clientcmd.Write(*kc)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	// An existing file keeps its mode on open: narrow it before the token goes in.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // serverOf is the API server as the administrator reaches it, for the tenant's kubeconfig.

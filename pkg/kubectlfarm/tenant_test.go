@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
+
+	"github.com/toinfn/farm/pkg/tenant"
 )
 
 // run executes kubectl farm with args and no reachable cluster: everything tested here must be
@@ -54,6 +56,10 @@ func TestAddFlagValidation(t *testing.T) {
 			[]string{"--kubeconfig-out", "its directory does not exist"}},
 		{"several errors at once", []string{"alice", "--min", "-1", "--max", "-1"}, []string{"--min: Invalid value: -1", "--max: Invalid value: -1"}},
 		{"no name", []string{"--min", "1"}, []string{"needs exactly one argument, the tenant's NAME"}},
+		{"a system namespace by NAME", []string{"kube-system", "--min", "1"}, []string{"NAME: Forbidden: namespace kube-system is the cluster's own"}},
+		{"Farm's own namespace", []string{"alice", "--min", "1", "-n", "farm-system"}, []string{"--namespace: Forbidden: namespace farm-system is where Farm runs"}},
+		{"Farm installed elsewhere", []string{"alice", "--min", "1", "-n", "farm-system", "--farm-namespace", "farm"}, nil},
+		{"minimum above the bound", []string{"alice", "--min", "1000001"}, []string{"--min: Invalid value: 1000001: must be at most 1000000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,5 +132,38 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A tenant's kubeconfig holds a bearer token: it is written 0600, also over a file that was
+// world-readable.
+func TestKubeconfigIsOwnerOnly(t *testing.T) {
+	kc := tenant.Kubeconfig(tenant.Server{URL: "https://api.example:6443"}, tenant.Spec{Name: "alice", Namespace: "alice"}, tenant.Token{Value: "secret"})
+	for name, existing := range map[string]bool{"new file": false, "over a world-readable file": true} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "alice.kubeconfig")
+			if existing {
+				if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := writeOwnerOnly(kc, path); err != nil {
+				t.Fatal(err)
+			}
+			info, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mode := info.Mode().Perm(); mode != 0o600 {
+				t.Errorf("mode %o, want 600", mode)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), "secret") {
+				t.Errorf("the kubeconfig lacks the token:\n%s", data)
+			}
+		})
 	}
 }

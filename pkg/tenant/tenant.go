@@ -2,10 +2,13 @@ package tenant
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
 
 const (
@@ -56,6 +59,9 @@ type Spec struct {
 	Name string
 	// Namespace is the tenant's namespace; empty means Name.
 	Namespace string
+	// ComponentsNamespace is where Farm itself runs (the Helm release's namespace); a tenant may
+	// never live there. Empty means DefaultComponentsNamespace.
+	ComponentsNamespace string
 	// FarmName names the tenant's Farm; empty means Name.
 	FarmName string
 	// MinExecutors is the guarantee.
@@ -76,6 +82,9 @@ func (s Spec) WithDefaults() Spec {
 	if s.Namespace == "" {
 		s.Namespace = s.Name
 	}
+	if s.ComponentsNamespace == "" {
+		s.ComponentsNamespace = DefaultComponentsNamespace
+	}
 	if s.FarmName == "" {
 		s.FarmName = s.Name
 	}
@@ -88,12 +97,34 @@ func (s Spec) WithDefaults() Spec {
 	return s
 }
 
+// DefaultComponentsNamespace is the namespace the README installs Farm into.
+const DefaultComponentsNamespace = "farm-system"
+
+// reservedNamespace reports why a namespace cannot be a tenant's, or "": Kubernetes' own
+// (default, kube-*), and Farm's, whose service accounts may evict any executor.
+func reservedNamespace(ns, components string) string {
+	switch {
+	case ns == "default" || strings.HasPrefix(ns, "kube-"):
+		return fmt.Sprintf("namespace %s is the cluster's own; a tenant needs a namespace of its own", ns)
+	case ns == components:
+		return fmt.Sprintf("namespace %s is where Farm runs; a tenant needs a namespace of its own", ns)
+	}
+	return ""
+}
+
 // Validate checks a defaulted Spec. Field paths are the Spec's field names in lower camel case,
 // so that a command line can name its own flags instead.
 func (s Spec) Validate() field.ErrorList {
 	var errs field.ErrorList
 	for _, msg := range validation.IsDNS1123Label(s.Name) {
 		errs = append(errs, field.Invalid(field.NewPath("name"), s.Name, msg))
+	}
+	if why := reservedNamespace(s.Namespace, s.ComponentsNamespace); why != "" {
+		path := "namespace"
+		if s.Namespace == s.Name {
+			path = "name" // the namespace was not given apart: NAME chose it
+		}
+		errs = append(errs, field.Forbidden(field.NewPath(path), why))
 	}
 	// Defaulted from Name, these would only repeat Name's error.
 	if s.Namespace != s.Name {
@@ -106,19 +137,24 @@ func (s Spec) Validate() field.ErrorList {
 			errs = append(errs, field.Invalid(field.NewPath("farmName"), s.FarmName, msg))
 		}
 	}
-	if s.MinExecutors < 0 {
+	switch {
+	case s.MinExecutors < 0:
 		errs = append(errs, field.Invalid(field.NewPath("minExecutors"), s.MinExecutors, "must be 0 or more"))
+	case s.MinExecutors > farmv1alpha1.MaxExecutorsBound:
+		errs = append(errs, field.Invalid(field.NewPath("minExecutors"), s.MinExecutors, fmt.Sprintf("must be at most %d", farmv1alpha1.MaxExecutorsBound)))
 	}
 	if s.MaxExecutors != nil {
 		switch max := *s.MaxExecutors; {
 		case max < 0:
 			errs = append(errs, field.Invalid(field.NewPath("maxExecutors"), max, "must be 0 (no ceiling) or more"))
+		case max > farmv1alpha1.MaxExecutorsBound:
+			errs = append(errs, field.Invalid(field.NewPath("maxExecutors"), max, fmt.Sprintf("must be at most %d", farmv1alpha1.MaxExecutorsBound)))
 		case max > 0 && max < s.MinExecutors:
 			errs = append(errs, field.Invalid(field.NewPath("maxExecutors"), max, fmt.Sprintf("must be 0 (no ceiling) or at least the minimum, %d", s.MinExecutors)))
 		}
 	}
-	if n := s.ScaledownAfterNTriggers; n != nil && *n < 0 {
-		errs = append(errs, field.Invalid(field.NewPath("scaledownAfterNTriggers"), *n, "must be 0 or more"))
+	if n := s.ScaledownAfterNTriggers; n != nil && (*n < 0 || *n > farmv1alpha1.MaxScaledownTriggers) {
+		errs = append(errs, field.Invalid(field.NewPath("scaledownAfterNTriggers"), *n, fmt.Sprintf("must be between 0 and %d", farmv1alpha1.MaxScaledownTriggers)))
 	}
 	for _, msg := range validation.IsQualifiedName(s.LabelKey) {
 		errs = append(errs, field.Invalid(field.NewPath("labelKey"), s.LabelKey, msg))

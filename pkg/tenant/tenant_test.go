@@ -26,8 +26,19 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"ceiling below the minimum", func(s *Spec) { s.MaxExecutors = ptr.To[int32](1) }, []string{"maxExecutors"}},
 		{"negative ceiling", func(s *Spec) { s.MaxExecutors = ptr.To[int32](-1) }, []string{"maxExecutors"}},
 		{"negative hysteresis", func(s *Spec) { s.ScaledownAfterNTriggers = ptr.To[int32](-1) }, []string{"scaledownAfterNTriggers"}},
+		{"minimum at the bound", func(s *Spec) { s.MinExecutors = 1_000_000 }, nil},
+		{"minimum above the bound", func(s *Spec) { s.MinExecutors = 1_000_001 }, []string{"minExecutors"}},
+		{"ceiling above the bound", func(s *Spec) { s.MaxExecutors = ptr.To[int32](1_000_001) }, []string{"maxExecutors"}},
+		{"hysteresis at the bound", func(s *Spec) { s.ScaledownAfterNTriggers = ptr.To[int32](10_000) }, nil},
+		{"hysteresis above the bound", func(s *Spec) { s.ScaledownAfterNTriggers = ptr.To[int32](10_001) }, []string{"scaledownAfterNTriggers"}},
 		{"upper-case name reported once", func(s *Spec) { s.Name, s.Namespace, s.FarmName = "Alice", "Alice", "Alice" }, []string{"name"}},
 		{"invalid namespace", func(s *Spec) { s.Namespace = "spark_alice" }, []string{"namespace"}},
+		{"kube-system by NAME", func(s *Spec) { s.Name, s.Namespace, s.FarmName = "kube-system", "kube-system", "kube-system" }, []string{"name"}},
+		{"kube-system by namespace", func(s *Spec) { s.Namespace = "kube-system" }, []string{"namespace"}},
+		{"default namespace", func(s *Spec) { s.Namespace = "default" }, []string{"namespace"}},
+		{"Farm's own namespace", func(s *Spec) { s.Namespace = "farm-system" }, []string{"namespace"}},
+		{"Farm's namespace elsewhere", func(s *Spec) { s.Namespace, s.ComponentsNamespace = "farm", "farm" }, []string{"namespace"}},
+		{"farm-system when Farm runs elsewhere", func(s *Spec) { s.Namespace, s.ComponentsNamespace = "farm-system", "farm" }, nil},
 		{"dotted farm name", func(s *Spec) { s.FarmName = "jupyter.alice" }, nil},
 		{"invalid label key", func(s *Spec) { s.LabelKey = "spark role" }, []string{"labelKey"}},
 		{"invalid label value", func(s *Spec) { s.LabelValue = "-executor" }, []string{"labelValue"}},
@@ -50,7 +61,7 @@ func TestValidateNamesTheField(t *testing.T) {
 
 func TestWithDefaults(t *testing.T) {
 	got := Spec{Name: "alice"}.WithDefaults()
-	want := Spec{Name: "alice", Namespace: "alice", FarmName: "alice", LabelKey: "spark-role", LabelValue: "executor",
+	want := Spec{Name: "alice", Namespace: "alice", ComponentsNamespace: "farm-system", FarmName: "alice", LabelKey: "spark-role", LabelValue: "executor",
 		DriverSelector: map[string]string{"spark-role": "driver"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -126,6 +126,24 @@ func TestInvalidFarmsAreRefused(t *testing.T) {
 			message: "must be a valid label value",
 		},
 		{
+			name:    "minimum above the bound",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.MinExecutors = 1_000_001 },
+			field:   "spec.minExecutors",
+			message: "less than or equal to 1000000",
+		},
+		{
+			name:    "ceiling above the bound",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.MaxExecutors = 1_000_001 },
+			field:   "spec.maxExecutors",
+			message: "less than or equal to 1000000",
+		},
+		{
+			name:    "hysteresis above the bound",
+			mutate:  func(s *farmv1alpha1.FarmSpec) { s.ScaledownAfterNTriggers = 10_001 },
+			field:   "spec.scaledownAfterNTriggers",
+			message: "less than or equal to 10000",
+		},
+		{
 			name:    "negative hysteresis",
 			mutate:  func(s *farmv1alpha1.FarmSpec) { s.ScaledownAfterNTriggers = -2 },
 			field:   "spec.scaledownAfterNTriggers",
@@ -165,6 +183,7 @@ func TestValidFarmEdgesAreAccepted(t *testing.T) {
 		"prefixed-key":  {LabelKey: "farm.toinfn.it/role", LabelValue: "worker", MinExecutors: 0},
 		"max-equal-min": {LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 4, MaxExecutors: 4},
 		"empty-value":   {LabelKey: "htcondor", LabelValue: "", MinExecutors: 1},
+		"at-the-bounds": {LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 1_000_000, MaxExecutors: 1_000_000, ScaledownAfterNTriggers: 10_000},
 	}
 	for name, spec := range specs {
 		farm := &farmv1alpha1.Farm{ObjectMeta: metav1.ObjectMeta{Namespace: "edges", Name: name}, Spec: spec}

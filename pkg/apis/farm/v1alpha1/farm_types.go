@@ -4,6 +4,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// Bounds of a Farm's spec; the validation markers below carry the same numbers, and the API
+// server enforces them. Clients that validate before they write (kubectl farm) use these.
+const (
+	// MaxExecutorsBound bounds minExecutors and maxExecutors.
+	MaxExecutorsBound = 1_000_000
+	// MaxScaledownTriggers bounds scaledownAfterNTriggers.
+	MaxScaledownTriggers = 10_000
+)
+
 // FarmSpec selects a tenant's executor pods and states its guarantee.
 //
 // +kubebuilder:validation:XValidation:rule="self.maxExecutors == 0 || self.maxExecutors >= self.minExecutors",message="must be 0 (no ceiling) or at least minExecutors",fieldPath=".maxExecutors",reason=FieldValueInvalid
@@ -25,23 +34,28 @@ type FarmSpec struct {
 	LabelValue string `json:"labelValue"`
 
 	// MinExecutors is the guarantee: executors this farm gets back, by reclaim from farms over
-	// their own minimum, when it is below it and waiting.
+	// their own minimum, when it is below it and waiting. At most 1,000,000: more executors than
+	// any cluster runs, far from the int32 range that older apiservers let through unchecked.
 	// +required
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
 	MinExecutors int32 `json:"minExecutors"`
 
 	// MaxExecutors is the ceiling on executors; 0 means none. Lowering it below the running count
-	// scales the farm down (the scale subresource sets it too).
+	// scales the farm down (the scale subresource sets it too). At most 1,000,000.
 	// +optional
 	// +kubebuilder:default=0
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
 	MaxExecutors int32 `json:"maxExecutors"`
 
 	// ScaledownAfterNTriggers is how many consecutive reclaim triggers this farm withstands before
-	// it loses executors; 0 and 1 both mean at once.
+	// it loses executors; 0 and 1 both mean at once. At most 10,000 (nearly three hours at the
+	// default one-second trigger interval).
 	// +optional
 	// +kubebuilder:default=0
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
 	ScaledownAfterNTriggers int32 `json:"scaledownAfterNTriggers"`
 }
 
