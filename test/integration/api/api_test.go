@@ -221,3 +221,38 @@ func TestScaleSubresourceSetsMaxExecutors(t *testing.T) {
 		t.Errorf("spec.maxExecutors after scaling to 6 = %d", farm.Spec.MaxExecutors)
 	}
 }
+
+// TestCategoriesNameNoResource: kubectl expands a category before it looks a resource up, so a
+// category of Farm's CRDs that is also a resource's name (a category "farms" once made
+// `kubectl get farms` list FarmManagers too, and fail for a tenant) would change what kubectl
+// means. The categories are asked of the API server, as kubectl asks.
+func TestCategoriesNameNoResource(t *testing.T) {
+	lists, err := cluster.Clientset.Discovery().ServerPreferredResources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	categories := map[string][]string{}
+	for _, list := range lists {
+		for _, r := range list.APIResources {
+			for _, n := range append([]string{r.Name, r.SingularName}, r.ShortNames...) {
+				if n != "" {
+					names[n] = list.GroupVersion + " " + r.Name
+				}
+			}
+			if strings.HasPrefix(list.GroupVersion, farmv1alpha1.GroupVersion.Group+"/") {
+				categories[r.Name] = r.Categories
+			}
+		}
+	}
+	if len(categories["farms"]) == 0 || len(categories["farmmanagers"]) == 0 {
+		t.Fatalf("categories of Farm's resources: %v, want some for farms and farmmanagers", categories)
+	}
+	for resource, cats := range categories {
+		for _, c := range cats {
+			if other, ok := names[c]; ok {
+				t.Errorf("%s is in category %q, which names the resource %s", resource, c, other)
+			}
+		}
+	}
+}

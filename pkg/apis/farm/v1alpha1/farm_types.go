@@ -120,7 +120,7 @@ const (
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:subresource:scale:specpath=.spec.maxExecutors,statuspath=.status.runningExecutors,selectorpath=.status.selector
-// +kubebuilder:resource:scope=Namespaced,shortName=fa,categories=farms
+// +kubebuilder:resource:scope=Namespaced,shortName=fa,categories=farm-scheduler
 // +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=".spec.minExecutors"
 // +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=".spec.maxExecutors"
 // +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=".status.runningExecutors"

@@ -66,7 +66,7 @@ type FarmManagerStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Cluster,shortName=fm,categories=farms
+// +kubebuilder:resource:scope=Cluster,shortName=fm,categories=farm-scheduler
 // +kubebuilder:printcolumn:name="Label Key",type=string,JSONPath=".spec.labelKey"
 // +kubebuilder:printcolumn:name="Label Value",type=string,JSONPath=".spec.labelValue"
 // +kubebuilder:printcolumn:name="Farms",type=integer,JSONPath=".status.farms"
