@@ -1,6 +1,8 @@
 package quota
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -13,6 +15,17 @@ const SchedulerName = "farm-scheduler"
 // grace period, e.g. a Spark executor decommissioning).
 func IsTerminating(pod *corev1.Pod) bool {
 	return pod.DeletionTimestamp != nil
+}
+
+// LeavingMargin is how long past its deletion deadline (the end of its grace period) a
+// terminating pod is still expected to go: the kubelet's own cleanup takes seconds.
+const LeavingMargin = 15 * time.Second
+
+// IsLeaving reports whether a terminating pod is still expected to go and free its room: not past
+// its deletion deadline by more than LeavingMargin. One still there after that is stuck (as on a
+// node that went away) and holds its room.
+func IsLeaving(pod *corev1.Pod, now time.Time) bool {
+	return IsTerminating(pod) && now.Before(pod.DeletionTimestamp.Add(LeavingMargin))
 }
 
 // IsFinished reports whether the pod's containers have stopped for good.

@@ -233,3 +233,26 @@ func TestIsSchedulableSchedulerName(t *testing.T) {
 		})
 	}
 }
+
+func TestIsLeaving(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	deadline := func(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(d)); return &t }
+	tests := []struct {
+		name     string
+		deletion *metav1.Time
+		want     bool
+	}{
+		{name: "not terminating", want: false},
+		{name: "within its grace period", deletion: deadline(20 * time.Second), want: true},
+		{name: "past its deadline, within the margin", deletion: deadline(-LeavingMargin + time.Second), want: true},
+		{name: "past its deadline and the margin: stuck", deletion: deadline(-LeavingMargin - time.Second), want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: tc.deletion}}
+			if got := IsLeaving(p, now); got != tc.want {
+				t.Errorf("IsLeaving = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -34,11 +34,9 @@ type evictions struct {
 }
 
 type evictionRecord struct {
-	farm types.NamespacedName
-	node string
-	// waiting is the pod the room is for.
-	waiting types.UID
-	since   time.Time
+	farm  types.NamespacedName
+	node  string
+	since time.Time
 }
 
 type refusal struct {
@@ -56,10 +54,10 @@ func newEvictions(farms *farmcache.Cache, interval time.Duration) *evictions {
 }
 
 // add records an eviction the plan decided, before it is sent.
-func (e *evictions) add(victim *corev1.Pod, farm types.NamespacedName, waiting types.UID) {
+func (e *evictions) add(victim *corev1.Pod, farm types.NamespacedName) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.byUID[victim.UID] = evictionRecord{farm: farm, node: victim.Spec.NodeName, waiting: waiting, since: e.now()}
+	e.byUID[victim.UID] = evictionRecord{farm: farm, node: victim.Spec.NodeName, since: e.now()}
 	delete(e.refused, victim.UID)
 }
 
@@ -87,10 +85,15 @@ func (e *evictions) requested(uid types.UID) bool {
 	return ok
 }
 
-// ledger is a copy of what the evictions record, for a plan that asks about many pods without
-// taking the lock for each.
+// ledger is a copy of what the evictions record, taken once per plan, which then asks about
+// many pods and farms without taking the lock for each.
 type ledger struct {
 	requested map[types.UID]bool
+	// nodes are the nodes of the requested evictions: room is being made there.
+	nodes []string
+	// inFlight counts, per farm, its requested evictions the cache still shows assigned: they
+	// no longer count as what the farm may lose.
+	inFlight map[types.NamespacedName]int32
 	// refused holds why each recently refused pod was refused.
 	refused map[types.UID]string
 }
@@ -99,46 +102,25 @@ type ledger struct {
 func (e *evictions) snapshot() ledger {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	l := ledger{requested: make(map[types.UID]bool, len(e.byUID)), refused: map[types.UID]string{}}
-	for uid := range e.byUID {
+	l := ledger{
+		requested: make(map[types.UID]bool, len(e.byUID)),
+		inFlight:  map[types.NamespacedName]int32{},
+		refused:   map[types.UID]string{},
+	}
+	for uid, r := range e.byUID {
 		l.requested[uid] = true
+		l.nodes = append(l.nodes, r.node)
+		if !e.farms.Leaving(uid) {
+			l.inFlight[r.farm]++
+		}
 	}
 	now := e.now()
 	for uid, r := range e.refused {
 		if now.Sub(r.at) < e.interval {
-			l.refused[uid] = refusalReason(r)
+			l.refused[uid] = "eviction refused less than a trigger interval ago: " + r.why
 		}
 	}
 	return l
-}
-
-// requestedNodes returns the nodes of the pods the plugin evicts.
-func (e *evictions) requestedNodes() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]string, 0, len(e.byUID))
-	for _, r := range e.byUID {
-		out = append(out, r.node)
-	}
-	return out
-}
-
-func refusalReason(r refusal) string {
-	return "eviction refused less than a trigger interval ago: " + r.why
-}
-
-// inFlight counts a farm's executors the plugin evicts that are still assigned in the cache:
-// they no longer count as what the farm may lose.
-func (e *evictions) inFlight(farm types.NamespacedName) int32 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var n int32
-	for uid, r := range e.byUID {
-		if r.farm == farm && !e.farms.Leaving(uid) {
-			n++
-		}
-	}
-	return n
 }
 
 // prune forgets evictions the informer shows done (the victim terminating or gone), or never

@@ -127,7 +127,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	// counts them as leaving and never picks them again.
 	for _, v := range victims {
 		f, _ := p.farms.OwnerKey(v)
-		p.evictions.add(v, f, pod.UID)
+		p.evictions.add(v, f)
 	}
 	state.Write(planKey, &nodePlan{node: node, victims: victims})
 	p.claims.set(pod.UID, node)

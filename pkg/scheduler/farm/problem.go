@@ -50,6 +50,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		passedOver: map[types.NamespacedName]string{},
 	}
 	lister := p.handle.SnapshotSharedLister().NodeInfos()
+	evicting := p.evictions.snapshot()
 
 	// 1) The farms below their minimum, whose pending pods wait, and the farms that may lose
 	// executors; the waiting pods; the nodes worth planning on.
@@ -61,7 +62,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		case f.State.BelowMin():
 			demand[key] = f.State.GuaranteedDemand()
 		case f.State.Reclaimable() > 0:
-			inFlight := p.evictions.inFlight(key)
+			inFlight := evicting.inFlight[key]
 			in.problem.Farms[key] = reclaim.Farm{
 				Overquota: f.State.Reclaimable() - inFlight,
 				Leaving:   f.State.Terminating + inFlight,
@@ -73,7 +74,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	}
 	nodes := newCandidates()
 	nodes.always.Insert(p.farms.LeavingNodes(keys)...)
-	nodes.always.Insert(p.evictions.requestedNodes()...)
+	nodes.always.Insert(evicting.nodes...)
 	var below []types.NamespacedName
 	for key := range demand {
 		below = append(below, key)
@@ -110,10 +111,20 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	// Only a claim this replica made: a nomination it did not make, or one whose eviction was
 	// refused, promised no room.
 	in.claimed = claimed[pod.UID]
+	// The filters stop at the first that fails, so a node short of room may not have been asked
+	// about affinity or taints: the cycle's pod may use a node its filters found Unschedulable
+	// (not UnschedulableAndUnresolvable) whose labels and taints admit it. Asked once per node.
 	selfAffinity := nodeaffinity.GetRequiredNodeAffinity(pod)
-	names := nodes.choose(p.farms, victimFarms(in.problem.Farms), nodeBound(len(in.waiting)), func(node string) bool {
-		return statuses.Get(node).Code() == fwk.Unschedulable && admits(logger, lister, node, pod, selfAffinity)
-	})
+	selfUsable := map[string]bool{}
+	usable := func(node string) bool {
+		ok, seen := selfUsable[node]
+		if !seen {
+			ok = statuses.Get(node).Code() == fwk.Unschedulable && admits(logger, lister, node, pod, selfAffinity)
+			selfUsable[node] = ok
+		}
+		return ok
+	}
+	names := nodes.choose(p.farms, victimFarms(in.problem.Farms), nodeBound(len(in.waiting)), usable)
 
 	// 2) The resources that matter: those the waiting pods request.
 	requests := make([]fwk.Resource, len(in.waiting))
@@ -130,7 +141,6 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	if err != nil {
 		return nil, err
 	}
-	evicting := p.evictions.snapshot()
 	nodeIndex := map[string]int{}
 	// nominatedIndex holds the scheduler's own nominations of waiting pods, which the filters read.
 	nominatedIndex := map[types.UID]int{}
@@ -163,12 +173,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		}
 		affinity := nodeaffinity.GetRequiredNodeAffinity(w)
 		for n, node := range in.problem.Nodes {
-			// The filters stop at the first that fails, so a node short of room may not have
-			// been asked about affinity or taints: check those for the cycle's pod too.
-			if i == in.self && statuses.Get(node.Name).Code() != fwk.Unschedulable {
-				continue
-			}
-			if admits(logger, lister, node.Name, w, affinity) {
+			if i == in.self && usable(node.Name) || i != in.self && admits(logger, lister, node.Name, w, affinity) {
 				rw.Nodes = append(rw.Nodes, n)
 			}
 		}
@@ -189,7 +194,7 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 	victims := make([]*corev1.Pod, 0, len(pods))
 	for _, pi := range pods {
 		v := pi.GetPod()
-		if evicting.requested[v.UID] || terminatingOnTime(v, now) {
+		if evicting.requested[v.UID] || quota.IsLeaving(v, now) {
 			// Whatever it is (an executor of any farm, or the farm cache may already have seen
 			// it go while the cycle's snapshot still holds it), the room it frees is room.
 			room.Add(dims.of(pi.CalculateResource().Resource))
@@ -239,22 +244,11 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 }
 
 // leaving reports whether a pod is on its way out: evicted by the plugin and not yet shown
-// terminating, or terminating and still within its grace period plus leavingMargin. Its room
-// counts as free for the waiting pods. A pod still there after that (stuck in Terminating, as on
-// a node that went away) holds its room: the plan is made without it.
+// terminating, or terminating and still expected to go (quota.IsLeaving). Its room counts as free
+// for the waiting pods; a pod stuck in Terminating holds its room and the plan is made without it.
 func (p *Plugin) leaving(pod *corev1.Pod) bool {
-	return p.evictions.requested(pod.UID) || terminatingOnTime(pod, time.Now())
+	return p.evictions.requested(pod.UID) || quota.IsLeaving(pod, time.Now())
 }
-
-// terminatingOnTime reports whether a pod is terminating and not yet past its deletion deadline
-// (the end of its grace period) by more than leavingMargin.
-func terminatingOnTime(pod *corev1.Pod, now time.Time) bool {
-	return quota.IsTerminating(pod) && now.Before(pod.DeletionTimestamp.Add(leavingMargin))
-}
-
-// leavingMargin is how long past its deletion deadline (the end of its grace period) a
-// terminating pod is still expected to go: the kubelet's own cleanup takes seconds.
-const leavingMargin = 15 * time.Second
 
 // guaranteedPods returns the pending pods of a farm below its minimum that its guarantee covers:
 // demand of them, in the order servedBefore gives.

@@ -37,39 +37,47 @@ func evictedExecutors(t *testing.T, namespace, reason string) []string {
 	return names
 }
 
-func TestScaleSubresourceScalesDownTheNewestAfterNTriggers(t *testing.T) {
+// scaleDownFarm creates a Farm of minimum 2 with the given hysteresis and five running executors
+// started a second apart on two nodes (exec-4 the newest), then scales it to 3 through the scale
+// subresource, as kubectl scale farm/tenant --replicas=3 does.
+func scaleDownFarm(t *testing.T, namespace string, triggers int32) (*farmv1alpha1.Farm, *autoscalingv1.Scale) {
+	t.Helper()
 	ctx := t.Context()
-	createNamespace(t, "scaledown")
-	if _, err := cluster.CreateNodes(ctx, "scaledown", 2, harness.DefaultNodeShape); err != nil {
+	createNamespace(t, namespace)
+	if _, err := cluster.CreateNodes(ctx, namespace, 2, harness.DefaultNodeShape); err != nil {
 		t.Fatal(err)
 	}
-	p := cluster.StartControllerBinary(t, "--scale-down-trigger-interval=1s")
 	farm := &farmv1alpha1.Farm{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "scaledown", Name: "tenant"},
-		Spec:       farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 2, ScaledownAfterNTriggers: 3},
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "tenant"},
+		Spec:       farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 2, ScaledownAfterNTriggers: triggers},
 	}
 	if err := cluster.Client.Create(ctx, farm); err != nil {
 		t.Fatal(err)
 	}
-	// Five executors started a second apart: exec-4 is the newest.
 	for i := range 5 {
 		name := fmt.Sprintf("exec-%d", i)
-		createExecutor(t, "scaledown", name)
-		bind(t, "scaledown", name, fmt.Sprintf("scaledown-%d", i%2))
-		time.Sleep(1100 * time.Millisecond)
+		createExecutor(t, namespace, name)
+		bind(t, namespace, name, fmt.Sprintf("%s-%d", namespace, i%2))
+		time.Sleep(1100 * time.Millisecond) // start times a second apart: the newest is known
 	}
-	key := client.ObjectKeyFromObject(farm)
-	waitCounters(t, key, counters{All: 5, Running: 5, Overquota: 3})
-
+	waitCounters(t, client.ObjectKeyFromObject(farm), counters{All: 5, Running: 5, Overquota: 3})
 	scale := &autoscalingv1.Scale{}
 	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
 		t.Fatal(err)
 	}
 	scale.Spec.Replicas = 3
-	start := time.Now()
 	if err := cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale)); err != nil {
 		t.Fatalf("kubectl scale farm/tenant --replicas=3: %v", err)
 	}
+	return farm, scale
+}
+
+func TestScaleSubresourceScalesDownTheNewestAfterNTriggers(t *testing.T) {
+	ctx := t.Context()
+	p := cluster.StartControllerBinary(t, "--scale-down-trigger-interval=1s")
+	farm, scale := scaleDownFarm(t, "scaledown", 3)
+	key := client.ObjectKeyFromObject(farm)
+	start := time.Now()
 	var got []string
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		got = evictedExecutors(t, "scaledown", quota.ReasonScaledDown)
@@ -200,36 +208,10 @@ func TestTwoReplicasOnlyTheLeaderWrites(t *testing.T) {
 // executors above the ceiling, the newest, and the farm keeps its minimum.
 func TestControllerKilledMidScaleDown(t *testing.T) {
 	ctx := t.Context()
-	createNamespace(t, "killed")
-	if _, err := cluster.CreateNodes(ctx, "killed", 2, harness.DefaultNodeShape); err != nil {
-		t.Fatal(err)
-	}
 	args := []string{"--scale-down-trigger-interval=1s"}
 	first := cluster.StartControllerBinary(t, args...)
-	farm := &farmv1alpha1.Farm{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "killed", Name: "tenant"},
-		Spec:       farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor", MinExecutors: 2, ScaledownAfterNTriggers: 4},
-	}
-	if err := cluster.Client.Create(ctx, farm); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		name := fmt.Sprintf("exec-%d", i)
-		createExecutor(t, "killed", name)
-		bind(t, "killed", name, fmt.Sprintf("killed-%d", i%2))
-		time.Sleep(1100 * time.Millisecond)
-	}
+	farm, _ := scaleDownFarm(t, "killed", 4)
 	key := client.ObjectKeyFromObject(farm)
-	waitCounters(t, key, counters{All: 5, Running: 5, Overquota: 3})
-
-	scale := &autoscalingv1.Scale{}
-	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
-		t.Fatal(err)
-	}
-	scale.Spec.Replicas = 3
-	if err := cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale)); err != nil {
-		t.Fatal(err)
-	}
 	// Mid-hysteresis (4 triggers a second apart): nothing evicted yet when the controller dies.
 	time.Sleep(1500 * time.Millisecond)
 	if got := evictedExecutors(t, "killed", quota.ReasonScaledDown); len(got) != 0 {

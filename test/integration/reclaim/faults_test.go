@@ -33,14 +33,8 @@ func TestReclaimPastExecutorsStuckInTerminating(t *testing.T) {
 	s.executors(a, 0, 2)
 	s.waitRunning(a, 2, time.Minute)
 
-	// b's two executors get stuck: a finalizer nobody removes, then a deletion.
-	for _, name := range []string{"exec-0", "exec-1"} {
-		setStuck(t, b, name, true)
-		t.Cleanup(func() { setStuck(t, b, name, false) })
-		if err := cluster.Clientset.CoreV1().Pods(b.Namespace).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// b's two executors get stuck.
+	strand(t, b, "exec-0", "exec-1")
 	s.executors(b, 2, 2)
 	// Bound: the stuck pods' grace period, the scheduler's 15 s margin, a trigger interval and
 	// the victims' own grace period, plus 5 s.
@@ -51,6 +45,19 @@ func TestReclaimPastExecutorsStuckInTerminating(t *testing.T) {
 		t.Errorf("borrowed executors evicted: %d, want 2", got)
 	}
 	t.Logf("replacements of 2 stuck executors running %.1fs after submission (bound %s); borrowed executors evicted: %d", took.Seconds(), bound, s.evicted.counts()[a.Namespace])
+}
+
+// strand deletes a farm's executors and keeps them in Terminating until the test ends, as a node
+// that went away keeps its pods.
+func strand(t *testing.T, farm types.NamespacedName, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		setStuck(t, farm, name, true)
+		t.Cleanup(func() { setStuck(t, farm, name, false) })
+		if err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // setStuck adds or removes the finalizer that keeps a pod in Terminating.
@@ -234,13 +241,7 @@ func TestReclaimAroundANodeThatWentAway(t *testing.T) {
 	if _, err := cluster.Clientset.CoreV1().Nodes().UpdateStatus(t.Context(), node, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"exec-0", "exec-1"} {
-		setStuck(t, b, name, true)
-		t.Cleanup(func() { setStuck(t, b, name, false) })
-		if err := cluster.Clientset.CoreV1().Pods(b.Namespace).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	strand(t, b, "exec-0", "exec-1")
 	s.executors(b, 2, 2)
 	// Bound: a trigger interval, the victims' grace period, plus 5 s; no wait for the stuck pods.
 	bound := time.Second + time.Duration(harness.ExecutorGracePeriod)*time.Second + 5*time.Second
