@@ -53,6 +53,8 @@ func (p *ChildProcess) Stop() {
 	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	// A paused process takes SIGTERM only once it runs again.
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
@@ -71,6 +73,17 @@ func (p *ChildProcess) Kill() {
 	}
 	_ = p.cmd.Process.Kill()
 	<-p.done
+}
+
+// Pause stops the process (SIGSTOP) until Resume, as a starved or swapped-out process is: its
+// connections stay open and it sees nothing.
+func (p *ChildProcess) Pause() {
+	_ = p.cmd.Process.Signal(syscall.SIGSTOP)
+}
+
+// Resume continues a paused process (SIGCONT).
+func (p *ChildProcess) Resume() {
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
 }
 
 // Wait waits for the process to exit, at most until ctx ends, and returns its exit error.

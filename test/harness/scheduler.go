@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app/options"
@@ -57,6 +58,17 @@ func (cp *ControlPlane) StartSchedulerBinary(tb TB, configPath string, extraArgs
 	tb.Helper()
 	args := append([]string{"--config=" + configPath, "--secure-port=0", "-v=2"}, extraArgs...)
 	return StartProcess(tb, Binary(tb, "farm-scheduler"), args...)
+}
+
+// StartDefaultScheduler runs the cluster's default scheduler: kube-scheduler's default profile
+// (the farm-scheduler binary without Farm in any profile) for pods of schedulerName
+// default-scheduler. It sees none of farm-scheduler's nominations, as on a real cluster.
+func (cp *ControlPlane) StartDefaultScheduler(tb TB) *ChildProcess {
+	tb.Helper()
+	config := cp.SchedulerConfig(tb, func(cfg map[string]any) {
+		cfg["profiles"] = []any{map[string]any{"schedulerName": corev1.DefaultSchedulerName}}
+	})
+	return cp.StartSchedulerBinary(tb, config)
 }
 
 var inProcessSchedulers atomic.Int32
