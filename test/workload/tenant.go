@@ -41,6 +41,10 @@ type Tenant struct {
 	Arrival time.Duration
 	// JobLength is how long the job runs once submitted; then its driver deletes its executors.
 	JobLength time.Duration
+	// Cores is how many default executors' worth of resources each executor asks for; 0 is one.
+	Cores int64
+	// NodeSelector, when set, keeps the executors on a pool of nodes.
+	NodeSelector map[string]string
 }
 
 // FarmName is the name of the tenant's Farm, after the original JupyterHub deployment's
@@ -68,6 +72,15 @@ func (t Tenant) Executor(ft quota.Type, id int) *corev1.Pod {
 	// The pause image: on a real cluster the executor must run until it is deleted, and pulling
 	// a Spark image would only slow the demo down. Simulated nodes run nothing either way.
 	pod.Spec.Containers[0].Image = "registry.k8s.io/pause:3.10"
+	if t.Cores > 1 {
+		requests := corev1.ResourceList{}
+		for name, q := range harness.DefaultExecutorResources {
+			q.Mul(t.Cores)
+			requests[name] = q
+		}
+		pod.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: requests, Limits: requests}
+	}
+	pod.Spec.NodeSelector = t.NodeSelector
 	return pod
 }
 

@@ -11,6 +11,8 @@ import (
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
+
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
 
 // podOpt adjusts a test pod.
@@ -140,4 +142,12 @@ func pdb(ns string, allowed int32) *policy.PodDisruptionBudget {
 		},
 		Status: policy.PodDisruptionBudgetStatus{DisruptionsAllowed: allowed},
 	}
+}
+
+// borrower is a Spark farm of namespace ns with no minimum.
+func borrower(ns string) *farmv1alpha1.Farm { return newFarm(ns, "f", t0, "spark-role", "executor", 0, 0) }
+
+// guaranteed is a Spark farm of namespace ns with a minimum and no ceiling.
+func guaranteed(ns string, min int32) *farmv1alpha1.Farm {
+	return newFarm(ns, "f", t0, "spark-role", "executor", min, 0)
 }

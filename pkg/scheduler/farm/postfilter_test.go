@@ -196,10 +196,6 @@ func fullOf(ns, node string, n int, cpuEach string) []*corev1.Pod {
 }
 
 func TestPostFilter(t *testing.T) {
-	borrower := func(ns string) *farmv1alpha1.Farm { return newFarm(ns, "f", t0, "spark-role", "executor", 0, 0) }
-	guaranteed := func(ns string, min int32) *farmv1alpha1.Farm {
-		return newFarm(ns, "f", t0, "spark-role", "executor", min, 0)
-	}
 	tests := []struct {
 		name    string
 		cluster cluster
@@ -403,6 +399,52 @@ func TestPostFilterCountsRoomForTheNextPod(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"alice/n0-a"}, all); diff != "" {
 		t.Errorf("evicted over four cycles (-want +got):\n%s", diff)
+	}
+}
+
+// TestPostFilterKeepsTheGuaranteeOfNominatedPods: carol (minimum 2) has two pods nominated to
+// the room one leaving victim makes, and a third waiting. The third would only borrow: it
+// reclaims nothing, while a nominated one is still served from the room being made.
+func TestPostFilterKeepsTheGuaranteeOfNominatedPods(t *testing.T) {
+	w0, w1 := spark("carol", "w0", "", nominatedTo("n0")), spark("carol", "w1", "", nominatedTo("n0"))
+	c := cluster{
+		farms: []*farmv1alpha1.Farm{borrower("alice"), guaranteed("carol", 2)},
+		nodes: []*corev1.Node{testNode("n0", "4")},
+		pods: []*corev1.Pod{
+			spark("alice", "a1", "n0"), spark("alice", "a2", "n0"),
+			spark("alice", "big", "n0", cpu("2"), deleting()),
+		},
+		nominated: []*corev1.Pod{w0, w1},
+	}
+	tests := []struct {
+		name        string
+		pod         *corev1.Pod
+		wantNode    string
+		wantCode    fwk.Code
+		wantMessage string
+	}{
+		{name: "a nominated pod is served from the room being made", pod: w1, wantNode: "n0", wantCode: fwk.Success},
+		{name: "a third pod would borrow", pod: spark("carol", "w2", ""), wantCode: fwk.Unschedulable, wantMessage: "this one would borrow"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ctx := ktesting.NewTestContext(t)
+			cc := c
+			if !slices.Contains(c.nominated, tc.pod) {
+				cc.pods = append(slices.Clone(c.pods), tc.pod)
+			}
+			f := newReclaimFixture(ctx, t, cc)
+			result, status, evicted := f.postFilter(ctx, t, tc.pod)
+			if status.Code() != tc.wantCode || !strings.Contains(status.Message(), tc.wantMessage) {
+				t.Fatalf("status = %v %q, want %v containing %q", status.Code(), status.Message(), tc.wantCode, tc.wantMessage)
+			}
+			if got := nominatedNode(result); got != tc.wantNode {
+				t.Errorf("nominated node = %q, want %q", got, tc.wantNode)
+			}
+			if len(evicted) != 0 {
+				t.Errorf("evicted %v, want nothing: the room being made covers the guarantee", evicted)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package farm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -35,6 +36,10 @@ type reclaimInput struct {
 	// PodDisruptionBudget that allows no disruption, or an eviction refused a moment ago.
 	passedOver map[types.NamespacedName]string
 }
+
+// errCovered: the cycle's pod is not among its farm's guaranteed pods, because as many of the
+// farm's pods already have room being made for them as its guarantee covers. It would borrow.
+var errCovered = errors.New("as many of the farm's executors as its minimum covers already have room being made for them: this one would borrow, and a borrowing pod never reclaims")
 
 // gatherReclaim builds the problem for the guaranteed pods of pod's farm type. The cycle's pod
 // may use the nodes the filters found it could use once pods are removed from them
@@ -106,7 +111,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		}
 	}
 	if in.self < 0 {
-		return nil, fmt.Errorf("pod %s is not among its farm's guaranteed pods", klog.KObj(pod))
+		return nil, errCovered
 	}
 	// Only a claim this replica made: a nomination it did not make, or one whose eviction was
 	// refused, promised no room.
@@ -257,14 +262,15 @@ func guaranteedPods(self *corev1.Pod, pending []*corev1.Pod, demand int32, nomin
 	return pending[:min(len(pending), int(demand))]
 }
 
-// servedBefore orders waiting pods: the cycle's pod first, then those nominated by an earlier
-// reclaim (room is being made for them), then in queue order (priority, then age, then name).
+// servedBefore orders waiting pods: those nominated by an earlier reclaim first (room is being
+// made for them: a later pod must not take their place in the guarantee, or it would be made
+// twice), then the cycle's pod, then in queue order (priority, then age, then name).
 func servedBefore(self, a, b *corev1.Pod, nominatedTo func(*corev1.Pod) string) bool {
-	if (a.UID == self.UID) != (b.UID == self.UID) {
-		return a.UID == self.UID
-	}
 	if na, nb := nominatedTo(a) != "", nominatedTo(b) != ""; na != nb {
 		return na
+	}
+	if (a.UID == self.UID) != (b.UID == self.UID) {
+		return a.UID == self.UID
 	}
 	if pa, pb := corev1helpers.PodPriority(a), corev1helpers.PodPriority(b); pa != pb {
 		return pa > pb
