@@ -98,13 +98,14 @@ func mustCores(cpu string) int64 {
 	return n
 }
 
-// nextJob draws a tenant's next job: two to eleven executors beyond its minimum (together, the
-// jobs ask for about twice the cluster), eight to twenty seconds long.
+// nextJob draws a tenant's next job: four to fifteen executors beyond its minimum (together, the
+// jobs ask for about three times the cluster, so it stays full of borrowed executors), six to
+// fifteen seconds long.
 func nextJob(rng *rand.Rand, t soakTenant) workload.Tenant {
 	job := t.Tenant
-	job.Executors = t.Min + 2 + rng.Int32N(10)
+	job.Executors = t.Min + 4 + rng.Int32N(12)
 	job.Initial = max(1, t.Min)
-	job.JobLength = time.Duration(8+rng.IntN(13)) * time.Second
+	job.JobLength = time.Duration(6+rng.IntN(10)) * time.Second
 	return job
 }
 
@@ -170,7 +171,7 @@ func (w *world) setUp(ctx context.Context, cp *harness.ControlPlane) error {
 	return nil
 }
 
-// runTenants runs every tenant's jobs until ctx ends: a pause of two to six seconds, a job, and
+// runTenants runs every tenant's jobs until ctx ends: a pause of one to four seconds, a job, and
 // again. Each job's driver replaces the executors it loses.
 func (w *world) runTenants(ctx context.Context, cp *harness.ControlPlane, rng *rand.Rand) {
 	drivers := make([]*workload.Driver, len(w.tenants))
@@ -182,7 +183,7 @@ func (w *world) runTenants(ctx context.Context, cp *harness.ControlPlane, rng *r
 			d := drivers[i]
 			if d == nil || d.Status().Phase == workload.Finished {
 				job := nextJob(rng, t)
-				job.Arrival = time.Duration(2+rng.IntN(5)) * time.Second
+				job.Arrival = time.Duration(1+rng.IntN(4)) * time.Second
 				drivers[i] = workload.NewDriver(cp.Clientset, workload.Spark, job, now)
 				w.count(func(s *worldStats) { s.Jobs++ })
 				continue
