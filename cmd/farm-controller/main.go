@@ -25,7 +25,8 @@ func run() error {
 	var opts controller.Options
 	fs := flag.CommandLine
 	// --kubeconfig is registered by controller-runtime's config package.
-	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", `Address the Prometheus metrics endpoint binds to; "0" disables it.`)
+	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8443", `Address the Prometheus metrics endpoint (HTTPS; callers need a token allowed to get /metrics) binds to; "0" disables it.`)
+	fs.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint; empty means a self-signed certificate.")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `Address the /healthz and /readyz endpoints bind to; "0" disables them.`)
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica acts at a time.")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; empty means the namespace the controller runs in.")

@@ -3,16 +3,17 @@ package controller
 import (
 	"context"
 	"fmt"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	"net/http"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
@@ -20,8 +21,12 @@ import (
 
 // Options configure the manager; cmd/farm-controller fills them from flags.
 type Options struct {
-	// MetricsBindAddress serves Prometheus metrics; "0" disables.
+	// MetricsBindAddress serves Prometheus metrics over HTTPS to callers the API server
+	// authenticates and allows to get /metrics; "0" disables.
 	MetricsBindAddress string
+	// MetricsCertDir holds tls.crt and tls.key for the metrics endpoint; empty means a
+	// self-signed certificate, as kube-scheduler's secure port has by default.
+	MetricsCertDir string
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" disables.
 	HealthProbeBindAddress string
 	// LeaderElection makes only one replica act at a time.
@@ -63,8 +68,15 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("building scheme: %w", err)
 	}
 	mgrOpts := ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		Scheme: scheme,
+		// As kube-scheduler serves its metrics: TLS, TokenReview and SubjectAccessReview. The
+		// metrics name every tenant and farm, so they are not for anyone who reaches the port.
+		Metrics: metricsserver.Options{
+			BindAddress:    opts.MetricsBindAddress,
+			SecureServing:  true,
+			CertDir:        opts.MetricsCertDir,
+			FilterProvider: filters.WithAuthenticationAndAuthorization,
+		},
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        LeaderElectionID,

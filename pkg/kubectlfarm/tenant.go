@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -38,6 +39,11 @@ type addOptions struct {
 	farmNamespace           string
 	tokenDuration           time.Duration
 	dryRun                  bool
+	podSecurity             string
+	executorPriorityClass   string
+	nonExecutorCPU          string
+	nonExecutorMemory       string
+	nonExecutorPods         int32
 }
 
 // flagOf names the flag behind each field of tenant.Spec, so validation errors name what the
@@ -52,6 +58,11 @@ var flagOf = map[string]string{
 	"labelKey":                "--label-key",
 	"labelValue":              "--label-value",
 	"driverSelector":          "--driver-selector",
+	"podSecurity":             "--pod-security",
+	"executorPriorityClass":   "--executor-priority-class",
+	"nonExecutorCPU":          "--non-executor-cpu",
+	"nonExecutorMemory":       "--non-executor-memory",
+	"nonExecutorPods":         "--non-executor-pods",
 }
 
 func newAddCommand(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
@@ -62,9 +73,13 @@ func newAddCommand(flags *genericclioptions.ConfigFlags, streams genericiooption
 		Long: `Add a tenant, or bring an existing one to these settings (running it again changes nothing).
 
 Creates, by server-side apply with the field manager kubectl-farm:
-  - the namespace (NAME, or -n), unless it exists already, in which case it is used as it is;
-  - a ServiceAccount NAME, a Role NAME giving it full use of the namespace except Farms (read
-    only) and PodDisruptionBudgets, and a RoleBinding;
+  - the namespace (NAME, or -n), enforcing the Pod Security Standard --pod-security and warning
+    about restricted; a namespace that exists already is used as it is, with these labels;
+  - the ResourceQuota farm-non-executors: what the tenant's pods other than executors (drivers,
+    notebooks) may request, --non-executor-cpu, --non-executor-memory, --non-executor-pods.
+    Executors opt out of it with priorityClassName --executor-priority-class (the chart's);
+  - a ServiceAccount NAME, a Role NAME for what a Spark driver does (pods, services,
+    configmaps, persistentvolumeclaims; Secrets and Farms read only), and a RoleBinding;
   - a ClusterRoleBinding farm-tenant:NAME to the shared ClusterRole farm-tenant-cluster-reader,
     which reads pods and nodes cluster-wide;
   - the headless Service spark-driver (ports 7078, 7079, 4040) selecting the Spark driver pod;
@@ -100,6 +115,11 @@ again for a fresh one). If a step fails, the objects this run created are delete
 	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "write a kubeconfig for the tenant to this file (mode 0600)")
 	f.DurationVar(&o.tokenDuration, "token-duration", tenant.DefaultTokenDuration, "validity of the token in --kubeconfig-out")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the objects as YAML and change nothing")
+	f.StringVar(&o.podSecurity, "pod-security", tenant.DefaultPodSecurity, "Pod Security Standard the namespace enforces: privileged, baseline or restricted (restricted is always warned about)")
+	f.StringVar(&o.executorPriorityClass, "executor-priority-class", tenant.DefaultExecutorPriorityClass, "PriorityClass of the executors (the chart's), which the non-executor allowance leaves out")
+	f.StringVar(&o.nonExecutorCPU, "non-executor-cpu", tenant.DefaultNonExecutorCPU.String(), "CPU the tenant's pods that are not executors (drivers, notebooks) may request in total; never reclaimed")
+	f.StringVar(&o.nonExecutorMemory, "non-executor-memory", tenant.DefaultNonExecutorMemory.String(), "memory the tenant's pods that are not executors may request in total")
+	f.Int32Var(&o.nonExecutorPods, "non-executor-pods", tenant.DefaultNonExecutorPods, "how many pods that are not executors the tenant may run")
 	_ = cmd.MarkFlagRequired("min")
 	return cmd
 }
@@ -108,13 +128,16 @@ again for a fresh one). If a step fails, the objects this run created are delete
 // fault.
 func (o *addOptions) spec() (tenant.Spec, error) {
 	s := tenant.Spec{
-		Name:                o.name,
-		Namespace:           o.namespace,
-		ComponentsNamespace: o.farmNamespace,
-		FarmName:            o.farmName,
-		MinExecutors:        o.min,
-		LabelKey:            o.labelKey,
-		LabelValue:          o.labelValue,
+		Name:                  o.name,
+		Namespace:             o.namespace,
+		ComponentsNamespace:   o.farmNamespace,
+		FarmName:              o.farmName,
+		MinExecutors:          o.min,
+		LabelKey:              o.labelKey,
+		LabelValue:            o.labelValue,
+		PodSecurity:           o.podSecurity,
+		ExecutorPriorityClass: o.executorPriorityClass,
+		NonExecutorPods:       &o.nonExecutorPods,
 	}
 	if o.maxSet {
 		s.MaxExecutors = &o.max
@@ -123,6 +146,17 @@ func (o *addOptions) spec() (tenant.Spec, error) {
 		s.ScaledownAfterNTriggers = &o.scaledownAfterNTriggers
 	}
 	var errs field.ErrorList
+	for _, q := range []struct {
+		path, value string
+		into        **resource.Quantity
+	}{{"nonExecutorCPU", o.nonExecutorCPU, &s.NonExecutorCPU}, {"nonExecutorMemory", o.nonExecutorMemory, &s.NonExecutorMemory}} {
+		parsed, err := resource.ParseQuantity(q.value)
+		if err != nil {
+			errs = append(errs, field.Invalid(field.NewPath(q.path), q.value, "must be a quantity such as 2, 500m or 8Gi"))
+			continue
+		}
+		*q.into = &parsed
+	}
 	if selector, err := labels.ConvertSelectorToLabelsMap(o.driverSelector); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("driverSelector"), o.driverSelector, "must be labels as key=value[,key=value]"))
 	} else {

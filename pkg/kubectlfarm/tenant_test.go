@@ -60,6 +60,14 @@ func TestAddFlagValidation(t *testing.T) {
 		{"Farm's own namespace", []string{"alice", "--min", "1", "-n", "farm-system"}, []string{"--namespace: Forbidden: namespace farm-system is where Farm runs"}},
 		{"Farm installed elsewhere", []string{"alice", "--min", "1", "-n", "farm-system", "--farm-namespace", "farm"}, nil},
 		{"minimum above the bound", []string{"alice", "--min", "1000001"}, []string{"--min: Invalid value: 1000001: must be at most 1000000"}},
+		{"restricted namespace and an allowance", []string{"alice", "--min", "1", "--pod-security", "restricted",
+			"--non-executor-cpu", "500m", "--non-executor-memory", "2Gi", "--non-executor-pods", "2", "--executor-priority-class", "spark-executor"}, nil},
+		{"unknown pod security level", []string{"alice", "--min", "1", "--pod-security", "strict"},
+			[]string{`--pod-security: Unsupported value: "strict": supported values: "privileged", "baseline", "restricted"`}},
+		{"cpu not a quantity", []string{"alice", "--min", "1", "--non-executor-cpu", "two"}, []string{`--non-executor-cpu: Invalid value: "two": must be a quantity`}},
+		{"negative memory", []string{"alice", "--min", "1", "--non-executor-memory", "-1Gi"}, []string{`--non-executor-memory: Invalid value: "-1Gi": must be 0 or more`}},
+		{"negative pods", []string{"alice", "--min", "1", "--non-executor-pods", "-1"}, []string{"--non-executor-pods: Invalid value: -1: must be 0 or more"}},
+		{"bad priority class", []string{"alice", "--min", "1", "--executor-priority-class", "Farm"}, []string{`--executor-priority-class: Invalid value: "Farm"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +111,7 @@ func TestDryRunPrintsEveryObject(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"Namespace//spark-alice", "ServiceAccount/spark-alice/alice", "Role/spark-alice/alice", "RoleBinding/spark-alice/alice",
+	want := []string{"Namespace//spark-alice", "ResourceQuota/spark-alice/farm-non-executors", "ServiceAccount/spark-alice/alice", "Role/spark-alice/alice", "RoleBinding/spark-alice/alice",
 		"ClusterRole//farm-tenant-cluster-reader", "ClusterRoleBinding//farm-tenant:alice", "Service/spark-alice/spark-driver", "Farm/spark-alice/alice"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("objects (-want +got):\n%s", diff)

@@ -29,7 +29,8 @@ const (
 	Created    Action = "created"
 	Configured Action = "configured"
 	Unchanged  Action = "unchanged"
-	// Kept is a namespace that existed before and belongs to no tenant: it is used as it is.
+	// Kept is a namespace that existed before and belongs to no tenant: it is used as it is,
+	// with the tenant's Pod Security labels.
 	Kept       Action = "kept"
 	Deleted    Action = "deleted"
 	RolledBack Action = "rolled back"
@@ -73,6 +74,13 @@ func Add(ctx context.Context, c Cluster, s Spec, report func(Change)) (*Added, e
 	added := &Added{cluster: c, report: report}
 	for i, o := range objects {
 		if o.Resource == namespacesResource && live[i] != nil && live[i].GetLabels()[LabelTenant] == "" {
+			kept, err := keptNamespace(s)
+			if err == nil {
+				_, err = apply(ctx, c.Dynamic, Object{Resource: o.Resource, Apply: kept})
+			}
+			if err != nil {
+				return nil, fmt.Errorf("applying Pod Security labels to %s: %w", describe(o), err)
+			}
 			report(Change{Ref: o.Ref(), Action: Kept})
 			continue
 		}
@@ -119,7 +127,7 @@ func (a *Added) Rollback(ctx context.Context) error {
 // never holds rights to a namespace whose Farm is already gone. The shared cluster reader role
 // is not among them.
 var removalOrder = []schema.GroupVersionResource{
-	FarmsResource, servicesResource, roleBindingsResource, rolesResource,
+	FarmsResource, servicesResource, resourceQuotasResource, roleBindingsResource, rolesResource,
 	serviceAccountsResource, clusterRoleBindingsResource, namespacesResource,
 }
 

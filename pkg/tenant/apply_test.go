@@ -99,8 +99,8 @@ func TestAddTwiceChangesNothingTheSecondTime(t *testing.T) {
 			t.Errorf("first add: %s %s, want created", ch.Ref, ch.Action)
 		}
 	}
-	if len(*first) != 8 {
-		t.Errorf("first add reported %d objects, want 8: %v", len(*first), actions(*first))
+	if len(*first) != 9 {
+		t.Errorf("first add reported %d objects, want 9: %v", len(*first), actions(*first))
 	}
 	second, report := recorder()
 	if _, err := Add(ctx, c, alice, report); err != nil {
@@ -117,7 +117,7 @@ func TestAddTwiceChangesNothingTheSecondTime(t *testing.T) {
 	if _, err := Add(ctx, c, more, report); err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(*third)[7]; got != "farm.farmcontroller.toinfn.it/alice configured" {
+	if got := actions(*third)[8]; got != "farm.farmcontroller.toinfn.it/alice configured" {
 		t.Errorf("add with a new minimum: last change %q, want the Farm configured", got)
 	}
 }
@@ -143,6 +143,7 @@ func TestAddRollsBackWhatItCreated(t *testing.T) {
 	}
 	want := []string{
 		"namespace/alice kept",
+		"resourcequota/farm-non-executors created",
 		"serviceaccount/alice created",
 		"role.rbac.authorization.k8s.io/alice created",
 		"rolebinding.rbac.authorization.k8s.io/alice created",
@@ -154,6 +155,7 @@ func TestAddRollsBackWhatItCreated(t *testing.T) {
 		"rolebinding.rbac.authorization.k8s.io/alice rolled back",
 		"role.rbac.authorization.k8s.io/alice rolled back",
 		"serviceaccount/alice rolled back",
+		"resourcequota/farm-non-executors rolled back",
 	}
 	if diff := cmp.Diff(want, actions(*changes)); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
@@ -167,13 +169,18 @@ func TestAddRollsBackWhatItCreated(t *testing.T) {
 		{roleBindingsResource, "alice", "alice"},
 		{clusterRoleBindingsResource, "", "farm-tenant:alice"},
 		{servicesResource, "alice", DriverServiceName},
+		{resourceQuotasResource, "alice", NonExecutorQuotaName},
 	} {
 		if _, err := fake.Resource(o.r).Namespace(o.namespace).Get(ctx, o.name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("%s %s after rollback: got err %v, want NotFound", o.r.Resource, o.name, err)
 		}
 	}
-	if _, err := fake.Resource(namespacesResource).Get(ctx, "alice", metav1.GetOptions{}); err != nil {
-		t.Errorf("the namespace that existed before: %v", err)
+	ns, err := fake.Resource(namespacesResource).Get(ctx, "alice", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the namespace that existed before: %v", err)
+	}
+	if diff := cmp.Diff(PodSecurityLabels("baseline"), ns.GetLabels()); diff != "" {
+		t.Errorf("labels of the namespace that existed before: only the Pod Security labels, not the tenant's (-want +got):\n%s", diff)
 	}
 }
 
@@ -232,6 +239,7 @@ func TestRemove(t *testing.T) {
 	want := []string{
 		"farm.farmcontroller.toinfn.it/alice deleted",
 		"service/spark-driver deleted",
+		"resourcequota/farm-non-executors deleted",
 		"rolebinding.rbac.authorization.k8s.io/alice deleted",
 		"role.rbac.authorization.k8s.io/alice deleted",
 		"serviceaccount/alice deleted",

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -40,6 +41,7 @@ var (
 	namespacesResource          = corev1.SchemeGroupVersion.WithResource("namespaces")
 	serviceAccountsResource     = corev1.SchemeGroupVersion.WithResource("serviceaccounts")
 	servicesResource            = corev1.SchemeGroupVersion.WithResource("services")
+	resourceQuotasResource      = corev1.SchemeGroupVersion.WithResource("resourcequotas")
 	rolesResource               = rbacv1.SchemeGroupVersion.WithResource("roles")
 	roleBindingsResource        = rbacv1.SchemeGroupVersion.WithResource("rolebindings")
 	clusterRolesResource        = rbacv1.SchemeGroupVersion.WithResource("clusterroles")
@@ -53,27 +55,83 @@ var (
 var fullUse = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
 var readOnly = []string{"get", "list", "watch"}
 
-// NamespaceRules is what a tenant may do in its own namespace: run Spark (driver and executor
-// pods, their services, configuration, secrets and volume claims), notebooks and batch work, and
-// debug them (logs, exec, port-forward). Deliberately absent: writing Farms (its guarantee is
-// the administrator's decision), writing Endpoints (see below), PodDisruptionBudgets (one over its executors would block the
-// reclaim of capacity it borrows), and RBAC (it cannot widen its own rights).
+// NamespaceRules is what a tenant may do in its own namespace: what a Spark driver does (its
+// executor pods, their services, configuration and volume claims) and what a person needs to
+// follow and debug it (logs, exec, attach and port-forward, which grant nothing that creating a
+// pod does not, events). Deliberately absent: writing Secrets (a long-lived token Secret would
+// outlive the tenant's kubeconfig; the administrator provides the Secrets a job reads), writing
+// Farms (the guarantee is the administrator's), writing Endpoints (see below),
+// PodDisruptionBudgets (one over its executors would block the reclaim of capacity it borrows),
+// workload controllers (Spark creates its pods itself) and RBAC (it cannot widen its own rights).
+// Service externalIPs and the executors' PriorityClass on other pods are refused by the chart's
+// admission policies, which RBAC cannot express.
 func NamespaceRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "secrets", "persistentvolumeclaims"}, Verbs: fullUse},
+		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "persistentvolumeclaims"}, Verbs: fullUse},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: readOnly},
 		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 		// Streaming subresources are authorized as create (POST) or get (websocket upgrade).
 		{APIGroups: []string{""}, Resources: []string{"pods/exec", "pods/attach", "pods/portforward"}, Verbs: []string{"get", "create"}},
-		{APIGroups: []string{""}, Resources: []string{"pods/eviction"}, Verbs: []string{"create"}},
 		// Endpoints are read-only: writing them could steer another namespace's traffic
-		// (CVE-2021-25740), which is why the built-in edit role stopped granting it.
+		// (CVE-2021-25740), which is why the built-in edit role stopped granting it. The quota
+		// is readable so a tenant sees what is left of its allowance.
 		{APIGroups: []string{""}, Resources: []string{"endpoints", "events", "serviceaccounts", "resourcequotas", "limitranges"}, Verbs: readOnly},
 		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: readOnly},
 		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: readOnly},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets"}, Verbs: fullUse},
-		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: fullUse},
 		{APIGroups: []string{farmv1alpha1.GroupVersion.Group}, Resources: []string{"farms"}, Verbs: readOnly},
 	}
+}
+
+// Pod Security Admission labels. Every level is checked against the newest standard the
+// cluster knows (latest): admission checks only pods being created, so running executors are
+// never disturbed by an upgrade, and a newly closed escape is closed at once.
+const (
+	podSecurityEnforce = "pod-security.kubernetes.io/enforce"
+	podSecurityWarn    = "pod-security.kubernetes.io/warn"
+	podSecurityAudit   = "pod-security.kubernetes.io/audit"
+)
+
+// PodSecurityLabels are the labels tenant add sets on a tenant's namespace: level enforced, and
+// restricted warned about and audited, so a tenant sees what a stricter level would refuse.
+func PodSecurityLabels(level string) map[string]string {
+	return map[string]string{
+		podSecurityEnforce:              level,
+		podSecurityEnforce + "-version": "latest",
+		podSecurityWarn:                 "restricted",
+		podSecurityWarn + "-version":    "latest",
+		podSecurityAudit:                "restricted",
+		podSecurityAudit + "-version":   "latest",
+	}
+}
+
+// keptNamespace is what tenant add applies to a namespace that existed before and belongs to no
+// tenant: only its Pod Security labels, so the tenant gets the same isolation there, and the
+// namespace stays out of the tenant's removal.
+func keptNamespace(s Spec) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(corev1ac.Namespace(s.Namespace).WithLabels(PodSecurityLabels(s.PodSecurity)))
+	if err != nil {
+		return nil, fmt.Errorf("building namespace %s: %w", s.Namespace, err)
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// nonExecutorQuota bounds the tenant's pods that are not of the executors' PriorityClass
+// (drivers, notebooks, anything else): capacity they hold is not reclaimable, so the
+// administrator sets how much. Pods without a PriorityClass count too; the chart's admission
+// policy lets only a Farm's executors use the executors' class.
+func nonExecutorQuota(s Spec, labels map[string]string) *corev1ac.ResourceQuotaApplyConfiguration {
+	return corev1ac.ResourceQuota(NonExecutorQuotaName, s.Namespace).WithLabels(labels).
+		WithSpec(corev1ac.ResourceQuotaSpec().
+			WithHard(corev1.ResourceList{
+				corev1.ResourceRequestsCPU:    *s.NonExecutorCPU,
+				corev1.ResourceRequestsMemory: *s.NonExecutorMemory,
+				corev1.ResourcePods:           *resource.NewQuantity(int64(*s.NonExecutorPods), resource.DecimalSI),
+			}).
+			WithScopeSelector(corev1ac.ScopeSelector().WithMatchExpressions(
+				corev1ac.ScopedResourceSelectorRequirement().
+					WithScopeName(corev1.ResourceQuotaScopePriorityClass).
+					WithOperator(corev1.ScopeSelectorOpNotIn).
+					WithValues(s.ExecutorPriorityClass))))
 }
 
 // ClusterRules is what every tenant may read cluster-wide, as the original cluster's tenants
@@ -123,7 +181,8 @@ func Objects(s Spec) ([]Object, error) {
 		shared   bool
 		apply    any
 	}{
-		{namespacesResource, false, corev1ac.Namespace(s.Namespace).WithLabels(labels)},
+		{namespacesResource, false, corev1ac.Namespace(s.Namespace).WithLabels(labels).WithLabels(PodSecurityLabels(s.PodSecurity))},
+		{resourceQuotasResource, false, nonExecutorQuota(s, labels)},
 		{serviceAccountsResource, false, corev1ac.ServiceAccount(s.Name, s.Namespace).WithLabels(labels)},
 		{rolesResource, false, rbacv1ac.Role(s.Name, s.Namespace).WithLabels(labels).WithRules(rules...)},
 		{roleBindingsResource, false, rbacv1ac.RoleBinding(s.Name, s.Namespace).WithLabels(labels).

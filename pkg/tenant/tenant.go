@@ -2,11 +2,14 @@ package tenant
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
@@ -50,7 +53,30 @@ const (
 	DriverPort       = 7078
 	BlockManagerPort = 7079
 	SparkUIPort      = 4040
+
+	// DefaultPodSecurity is the Pod Security Standard enforced on a tenant's namespace: baseline
+	// refuses privileged, host-namespace and hostPath pods, through which a tenant could take a
+	// node and the components' credentials, and lets ordinary Spark and notebook images run.
+	DefaultPodSecurity = "baseline"
+	// DefaultExecutorPriorityClass is the PriorityClass the chart creates for executors: the
+	// tenant's quota leaves pods of this class out (they are its Farm's, and reclaimable).
+	DefaultExecutorPriorityClass = "farm-executor"
+	// NonExecutorQuotaName is the ResourceQuota that bounds what a tenant's other pods hold.
+	NonExecutorQuotaName = "farm-non-executors"
 )
+
+// Default allowance of a tenant's pods that are not executors: a notebook or two and the Spark
+// drivers of a few concurrent applications (a driver asks for 1 CPU and about 1.4Gi by default).
+var (
+	DefaultNonExecutorCPU    = resource.MustParse("4")
+	DefaultNonExecutorMemory = resource.MustParse("16Gi")
+)
+
+// DefaultNonExecutorPods is the default number of a tenant's pods that are not executors.
+const DefaultNonExecutorPods = 10
+
+// podSecurityLevels are the Pod Security Standards a namespace may enforce.
+var podSecurityLevels = []string{"privileged", "baseline", "restricted"}
 
 // Spec is a tenant as the administrator states it.
 type Spec struct {
@@ -75,6 +101,17 @@ type Spec struct {
 	LabelKey, LabelValue string
 	// DriverSelector selects the pods behind the driver Service, as key=value.
 	DriverSelector map[string]string
+	// PodSecurity is the Pod Security Standard the namespace enforces: privileged, baseline or
+	// restricted; empty means DefaultPodSecurity.
+	PodSecurity string
+	// ExecutorPriorityClass is the executors' PriorityClass, which the non-executor quota leaves
+	// out; empty means DefaultExecutorPriorityClass.
+	ExecutorPriorityClass string
+	// NonExecutorCPU, NonExecutorMemory and NonExecutorPods bound the requests and the number
+	// of the tenant's pods that are not executors (drivers, notebooks): capacity they hold is
+	// never reclaimed. Nil means the defaults.
+	NonExecutorCPU, NonExecutorMemory *resource.Quantity
+	NonExecutorPods                   *int32
 }
 
 // WithDefaults returns s with its empty optional fields filled in.
@@ -93,6 +130,21 @@ func (s Spec) WithDefaults() Spec {
 	}
 	if s.DriverSelector == nil {
 		s.DriverSelector = map[string]string{"spark-role": "driver"}
+	}
+	if s.PodSecurity == "" {
+		s.PodSecurity = DefaultPodSecurity
+	}
+	if s.ExecutorPriorityClass == "" {
+		s.ExecutorPriorityClass = DefaultExecutorPriorityClass
+	}
+	if s.NonExecutorCPU == nil {
+		s.NonExecutorCPU = ptr.To(DefaultNonExecutorCPU.DeepCopy())
+	}
+	if s.NonExecutorMemory == nil {
+		s.NonExecutorMemory = ptr.To(DefaultNonExecutorMemory.DeepCopy())
+	}
+	if s.NonExecutorPods == nil {
+		s.NonExecutorPods = ptr.To[int32](DefaultNonExecutorPods)
 	}
 	return s
 }
@@ -164,6 +216,23 @@ func (s Spec) Validate() field.ErrorList {
 	}
 	if len(s.DriverSelector) == 0 {
 		errs = append(errs, field.Required(field.NewPath("driverSelector"), "the driver Service must select the driver pod"))
+	}
+	if !slices.Contains(podSecurityLevels, s.PodSecurity) {
+		errs = append(errs, field.NotSupported(field.NewPath("podSecurity"), s.PodSecurity, podSecurityLevels))
+	}
+	for _, msg := range validation.IsDNS1123Subdomain(s.ExecutorPriorityClass) {
+		errs = append(errs, field.Invalid(field.NewPath("executorPriorityClass"), s.ExecutorPriorityClass, msg))
+	}
+	for _, q := range []struct {
+		path string
+		q    *resource.Quantity
+	}{{"nonExecutorCPU", s.NonExecutorCPU}, {"nonExecutorMemory", s.NonExecutorMemory}} {
+		if q.q != nil && q.q.Sign() < 0 {
+			errs = append(errs, field.Invalid(field.NewPath(q.path), q.q.String(), "must be 0 or more"))
+		}
+	}
+	if n := s.NonExecutorPods; n != nil && *n < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("nonExecutorPods"), *n, "must be 0 or more"))
 	}
 	for k, v := range s.DriverSelector {
 		for _, msg := range validation.IsQualifiedName(k) {

@@ -5,8 +5,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 )
 
@@ -43,6 +46,16 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"invalid label key", func(s *Spec) { s.LabelKey = "spark role" }, []string{"labelKey"}},
 		{"invalid label value", func(s *Spec) { s.LabelValue = "-executor" }, []string{"labelValue"}},
 		{"empty driver selector", func(s *Spec) { s.DriverSelector = map[string]string{} }, []string{"driverSelector"}},
+		{"restricted pods", func(s *Spec) { s.PodSecurity = "restricted" }, nil},
+		{"privileged pods", func(s *Spec) { s.PodSecurity = "privileged" }, nil},
+		{"unknown pod security level", func(s *Spec) { s.PodSecurity = "strict" }, []string{"podSecurity"}},
+		{"invalid priority class", func(s *Spec) { s.ExecutorPriorityClass = "Farm Executor" }, []string{"executorPriorityClass"}},
+		{"no allowance", func(s *Spec) {
+			s.NonExecutorCPU, s.NonExecutorMemory, s.NonExecutorPods = ptr.To(resource.MustParse("0")), ptr.To(resource.MustParse("0")), ptr.To[int32](0)
+		}, nil},
+		{"negative cpu allowance", func(s *Spec) { s.NonExecutorCPU = ptr.To(resource.MustParse("-1")) }, []string{"nonExecutorCPU"}},
+		{"negative memory allowance", func(s *Spec) { s.NonExecutorMemory = ptr.To(resource.MustParse("-1Gi")) }, []string{"nonExecutorMemory"}},
+		{"negative pods allowance", func(s *Spec) { s.NonExecutorPods = ptr.To[int32](-1) }, []string{"nonExecutorPods"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +75,8 @@ func TestValidateNamesTheField(t *testing.T) {
 func TestWithDefaults(t *testing.T) {
 	got := Spec{Name: "alice"}.WithDefaults()
 	want := Spec{Name: "alice", Namespace: "alice", ComponentsNamespace: "farm-system", FarmName: "alice", LabelKey: "spark-role", LabelValue: "executor",
-		DriverSelector: map[string]string{"spark-role": "driver"}}
+		DriverSelector: map[string]string{"spark-role": "driver"}, PodSecurity: "baseline", ExecutorPriorityClass: "farm-executor",
+		NonExecutorCPU: ptr.To(resource.MustParse("4")), NonExecutorMemory: ptr.To(resource.MustParse("16Gi")), NonExecutorPods: ptr.To[int32](10)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -90,6 +104,7 @@ func TestObjects(t *testing.T) {
 	}
 	wantRefs := []string{
 		"namespace/spark-alice",
+		"resourcequota/farm-non-executors in namespace spark-alice",
 		"serviceaccount/alice in namespace spark-alice",
 		"role.rbac.authorization.k8s.io/alice in namespace spark-alice",
 		"rolebinding.rbac.authorization.k8s.io/alice in namespace spark-alice",
@@ -100,6 +115,26 @@ func TestObjects(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantRefs, refs); diff != "" {
 		t.Errorf("objects in apply order (-want +got):\n%s", diff)
+	}
+
+	ns := objects[0].Apply
+	for k, v := range PodSecurityLabels("baseline") {
+		if got := ns.GetLabels()[k]; got != v {
+			t.Errorf("namespace label %s = %q, want %q", k, got, v)
+		}
+	}
+	var quota corev1.ResourceQuota
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objects[1].Apply.Object, &quota); err != nil {
+		t.Fatal(err)
+	}
+	wantQuota := corev1.ResourceQuotaSpec{
+		Hard: corev1.ResourceList{"requests.cpu": resource.MustParse("4"), "requests.memory": resource.MustParse("16Gi"), "pods": resource.MustParse("10")},
+		ScopeSelector: &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{
+			{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpNotIn, Values: []string{"farm-executor"}},
+		}},
+	}
+	if diff := cmp.Diff(wantQuota, quota.Spec); diff != "" {
+		t.Errorf("non-executor quota: every pod but the executors' PriorityClass, within the default allowance (-want +got):\n%s", diff)
 	}
 
 	farm := objects[len(objects)-1].Apply
@@ -155,7 +190,16 @@ func TestRules(t *testing.T) {
 		{"namespace", "", "pods/exec", "create", true},
 		{"namespace", "", "services", "create", true},
 		{"namespace", "", "configmaps", "update", true},
-		{"namespace", "", "secrets", "create", true},
+		{"namespace", "", "secrets", "get", true},
+		{"namespace", "", "secrets", "list", true},
+		{"namespace", "", "secrets", "create", false},
+		{"namespace", "", "secrets", "update", false},
+		{"namespace", "", "secrets", "patch", false},
+		{"namespace", "", "secrets", "delete", false},
+		{"namespace", "", "pods/eviction", "create", false},
+		{"namespace", "", "resourcequotas", "get", true},
+		{"namespace", "", "resourcequotas", "update", false},
+		{"namespace", "", "limitranges", "create", false},
 		{"namespace", "", "persistentvolumeclaims", "create", true},
 		{"namespace", "", "events", "list", true},
 		{"namespace", "farmcontroller.toinfn.it", "farms", "get", true},
@@ -169,6 +213,8 @@ func TestRules(t *testing.T) {
 		{"namespace", "rbac.authorization.k8s.io", "rolebindings", "create", false},
 		{"namespace", "", "endpoints", "update", false},
 		{"namespace", "", "serviceaccounts", "create", false},
+		{"namespace", "", "serviceaccounts/token", "create", false},
+		{"namespace", "apps", "deployments", "create", false},
 		{"cluster", "", "pods", "list", true},
 		{"cluster", "", "nodes", "watch", true},
 		{"cluster", "", "pods", "delete", false},

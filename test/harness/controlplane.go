@@ -40,6 +40,7 @@ type ControlPlane struct {
 // waits until they are served. Everything stops at tb's cleanup.
 func StartControlPlane(tb TB) *ControlPlane {
 	tb.Helper()
+	reportKubernetesVersion()
 	dir := tb.TempDir()
 	etcdURL := startEtcd(tb, filepath.Join(dir, "etcd"))
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -51,6 +52,8 @@ func documents(t *testing.T) map[string][]*unstructured.Unstructured {
 
 func TestEveryExampleIsAccepted(t *testing.T) {
 	ctx := t.Context()
+	// The executor pod template names the chart's executors' PriorityClass.
+	cluster.InstallTenantGuards(ctx, t, "farm-system")
 	docs := documents(t)
 	for _, want := range []string{"farms/three-tenants.yaml", "spark/executor-pod-template.yaml", "htcondor/worker-farm.yaml"} {
 		if len(docs[want]) == 0 {
@@ -139,5 +142,54 @@ func TestSparkSettingsUseFarm(t *testing.T) {
 		if got, _, _ := unstructured.NestedInt64(obj.Object, "spec", "terminationGracePeriodSeconds"); got <= 30 {
 			t.Errorf("executor pod template: terminationGracePeriodSeconds %d, want more than the 30 s default for decommissioning", got)
 		}
+	}
+}
+
+// TestExecutorPodTemplatePassesRestricted creates the Spark executor pod template (dry run) in a
+// namespace that enforces the restricted Pod Security Standard, the strictest a tenant's
+// namespace may have.
+func TestExecutorPodTemplatePassesRestricted(t *testing.T) {
+	ctx := t.Context()
+	cluster.InstallTenantGuards(ctx, t, "farm-system")
+	const ns = "restricted-examples"
+	if _, err := cluster.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   ns,
+		Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"},
+	}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	objects := cluster.Objects(t)
+	templates := documents(t)["spark/executor-pod-template.yaml"]
+	if len(templates) == 0 {
+		t.Fatal("no executor pod template")
+	}
+	for _, obj := range templates {
+		obj = obj.DeepCopy()
+		obj.SetNamespace(ns)
+		ri, err := objects.Resource(obj, ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ri.Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+			t.Errorf("%s in a namespace enforcing restricted: %v", obj.GetName(), err)
+		}
+	}
+	// The same pod without its security settings is refused there: the namespace does enforce.
+	bare := templates[0].DeepCopy()
+	bare.SetNamespace(ns)
+	unstructured.RemoveNestedField(bare.Object, "spec", "securityContext")
+	containers, _, _ := unstructured.NestedSlice(bare.Object, "spec", "containers")
+	for _, c := range containers {
+		delete(c.(map[string]any), "securityContext")
+	}
+	if err := unstructured.SetNestedSlice(bare.Object, containers, "spec", "containers"); err != nil {
+		t.Fatal(err)
+	}
+	ri, err := objects.Resource(bare, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ri.Create(ctx, bare, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err == nil || !strings.Contains(err.Error(), `violates PodSecurity "restricted:latest"`) {
+		t.Errorf("the template without its security settings in a restricted namespace: got %v, want a restricted violation", err)
 	}
 }

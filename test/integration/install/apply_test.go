@@ -2,56 +2,20 @@ package install
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"slices"
 	"testing"
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/utils/ptr"
 )
-
-// applyOrder puts namespaces first and CRDs next, as kubectl apply would need them.
-func applyOrder(o *unstructured.Unstructured) int {
-	switch o.GetKind() {
-	case "Namespace":
-		return 0
-	case "CustomResourceDefinition":
-		return 1
-	default:
-		return 2
-	}
-}
 
 // apply applies objs server-side, as `kubectl apply --server-side` does, and returns the errors
 // by object.
 func apply(ctx context.Context, t *testing.T, objs []*unstructured.Unstructured) map[string]error {
 	t.Helper()
-	objects := cluster.Objects(t)
-	sorted := slices.Clone(objs)
-	slices.SortStableFunc(sorted, func(a, b *unstructured.Unstructured) int { return applyOrder(a) - applyOrder(b) })
-	errs := map[string]error{}
-	for _, o := range sorted {
-		id := fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
-		ri, err := objects.Resource(o, "")
-		if err != nil {
-			errs[id] = err
-			continue
-		}
-		data, err := json.Marshal(o.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "farm-install-test", Force: ptr.To(true)}); err != nil {
-			errs[id] = err
-		}
-	}
-	return errs
+	return cluster.Apply(ctx, t, objs)
 }
 
 // access is one thing a user must be allowed to do.

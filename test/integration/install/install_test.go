@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -97,8 +95,18 @@ func TestInstalledChart(t *testing.T) {
 		}
 	})
 
+	// Prometheus's identity: a service account bound to the chart's metrics reader role.
+	token := metricsToken(ctx, t)
 	t.Run("dashboard and alert metrics are exported", func(t *testing.T) {
-		testMetricsExported(ctx, t, sched, ctrl)
+		testMetricsExported(ctx, t, sched, ctrl, token)
+	})
+
+	t.Run("metrics only for callers allowed to get /metrics", func(t *testing.T) {
+		testMetricsAccess(ctx, t, token, sched, ctrl)
+	})
+
+	t.Run("farm-controller deletes only Failed pods", func(t *testing.T) {
+		testControllerDeletesOnlyFailedPods(ctx, t, objs)
 	})
 
 	// Run with the chart's RBAC, a missing permission shows as a refused list, watch, lease or
@@ -209,7 +217,7 @@ func startController(ctx context.Context, t *testing.T, objs []*unstructured.Uns
 	}
 	p := harness.StartProcess(t, harness.Binary(t, "farm-controller"), args...)
 	return &component{name: "farm-controller", process: p, container: container,
-		probeBase: "http://127.0.0.1:" + health, metricsURL: "http://127.0.0.1:" + metrics + "/metrics"}
+		probeBase: "http://127.0.0.1:" + health, metricsURL: "https://127.0.0.1:" + metrics + "/metrics"}
 }
 
 // testSchedulesFarmPod creates a Farm and an executor for farm-scheduler and waits until it runs
@@ -263,11 +271,7 @@ const (
 )
 
 func testAdmissionPolicy(ctx context.Context, t *testing.T, objs []*unstructured.Unstructured) {
-	policy := ofKind(objs, "ValidatingAdmissionPolicy")
-	if len(policy) != 1 {
-		t.Fatalf("the chart renders %d ValidatingAdmissionPolicies, want 1", len(policy))
-	}
-	policyName := policy[0].GetName()
+	policyName := find(t, objs, "ValidatingAdmissionPolicy", "farm-spec-admins-only").GetName()
 	const ns = "install-vap"
 	createNamespace(ctx, t, ns)
 	grantFarmEditing(ctx, t, tenantUser, adminUser)
@@ -476,7 +480,7 @@ func wantEqual[T comparable](t *testing.T, what string, got, want T) {
 // testMetricsExported drives reclaim, a scale-down and a Failed executor so every per-farm series
 // exists, then scrapes both components until each metric the dashboard and the alerts use is
 // there.
-func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *component) {
+func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *component, token string) {
 	want := usedMetrics(t)
 	t.Logf("metrics used by the dashboard and the alerts: %v", want)
 
@@ -523,7 +527,6 @@ func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *compone
 		t.Fatalf("lowering lender's maxExecutors as the cluster admin: %v", err)
 	}
 
-	token := metricsToken(ctx, t)
 	var missing []string
 	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		exported := map[string]bool{}
@@ -607,39 +610,6 @@ func usedMetrics(t *testing.T) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// metricsToken returns a token of a service account allowed to read /metrics, as Prometheus's
-// would be: farm-scheduler checks it with the API server.
-func metricsToken(ctx context.Context, t *testing.T) string {
-	t.Helper()
-	const name = "install-test-metrics-reader"
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: installNamespace, Name: name}}
-	if _, err := cluster.Clientset.CoreV1().ServiceAccounts(installNamespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Rules:      []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}},
-	}
-	if _, err := cluster.Clientset.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: installNamespace, Name: name}},
-	}
-	if _, err := cluster.Clientset.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := cluster.Clientset.CoreV1().ServiceAccounts(installNamespace).CreateToken(ctx, name, &authenticationv1.TokenRequest{
-		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("requesting a token for %s: %v", name, err)
-	}
-	return tr.Status.Token
 }
 
 // metricFamilies returns the metric names in a Prometheus text exposition.

@@ -39,6 +39,12 @@ func TestTenantCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// What the tenant may not create, the administrator may.
+	adminSecret, err := cluster.Clientset.CoreV1().Secrets("ivy").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3-credentials"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("the administrator creating a Secret in the tenant's namespace: %v", err)
+	}
+
 	ivy := tenantClient(t, ivyConfig)
 	// Bindings reach the API server's authorizer through its informers: wait until ivy's are in
 	// force, so an allowed case cannot fail for being early.
@@ -118,11 +124,17 @@ func TestTenantCredentials(t *testing.T) {
 			}
 			return ivy.CoreV1().Pods("ivy").Delete(ctx, "exec-1", metav1.DeleteOptions{})
 		}, false},
-		{"create a config map and a secret", func(ctx context.Context) error {
-			if _, err := ivy.CoreV1().ConfigMaps("ivy").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "spark-conf"}}, metav1.CreateOptions{}); err != nil {
-				return err
-			}
+		{"create a config map", func(ctx context.Context) error {
+			_, err := ivy.CoreV1().ConfigMaps("ivy").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "spark-conf"}}, metav1.CreateOptions{})
+			return err
+		}, false},
+		// A long-lived token Secret would outlive the tenant's kubeconfig.
+		{"create a secret", func(ctx context.Context) error {
 			_, err := ivy.CoreV1().Secrets("ivy").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3"}}, metav1.CreateOptions{})
+			return err
+		}, true},
+		{"read the secret the administrator made for it", func(ctx context.Context) error {
+			_, err := ivy.CoreV1().Secrets("ivy").Get(ctx, adminSecret.Name, metav1.GetOptions{})
 			return err
 		}, false},
 		{"list pods cluster-wide", func(ctx context.Context) error {

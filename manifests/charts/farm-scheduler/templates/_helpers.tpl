@@ -41,3 +41,17 @@ scheduler really takes.
 {{- define "farm.schedulerConfig" -}}
 {{- .Files.Get "files/scheduler-config.yaml" -}}
 {{- end -}}
+
+
+{{/*
+A CEL expression, true when the request comes from a member of admissionPolicy.adminGroups: the
+admission policies let these users do what they refuse to everyone else.
+*/}}
+{{- define "farm.isAdmin" -}}
+has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in {{ .Values.admissionPolicy.adminGroups | default list | toJson }})
+{{- end -}}
+
+{{/* The PriorityClass executors opt out of their tenant's non-executor quota with. */}}
+{{- define "farm.executorPriorityClass" -}}
+{{- include "farm.prefix" . }}-executor
+{{- end -}}
