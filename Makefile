@@ -9,6 +9,7 @@
 #   make manifests render the plain install manifests from the Helm chart (after make chart-files)
 #   make chart-files copy the CRDs, scheduler config and dashboard into the chart
 #   make helm      install the pinned helm into bin/ (the tests use it)
+#   make kubectl   build kubectl into bin/ at the Kubernetes version go.mod pins (the tests use it)
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
@@ -32,7 +33,7 @@ INSTALL_NAMESPACE := farm-system
 # The CapacityScheduling peer of the benchmarks: a module of its own (it builds on Kubernetes 1.35).
 PEER_MODULE := test/benchmark/peer/capacity-scheduler
 
-.PHONY: all build test unit integration bench generate verify demo clean helm manifests chart-files
+.PHONY: all build test unit integration bench generate verify demo clean helm kubectl manifests chart-files
 
 all: build
 
@@ -42,12 +43,12 @@ build:
 unit:
 	$(GO) test ./pkg/... ./cmd/...
 
-integration: build helm
+integration: build helm kubectl
 	$(GO) test -timeout 30m ./test/...
 
 # The scheduler's packages run with the race detector too: informer handlers, scheduling cycles
 # and asynchronous preemption share their state.
-test: build helm
+test: build helm kubectl
 	CGO_ENABLED=1 $(GO) test -race ./pkg/scheduler/... ./pkg/reclaim/...
 	$(GO) test -timeout 30m ./...
 
@@ -57,6 +58,11 @@ helm:
 		echo "installing helm $(HELM_VERSION) into $(BIN)"; \
 		GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
 	fi
+
+# The kubectl tests run the kubectl of the apiserver they test against: go.mod pins it as a tool,
+# with the same k8s.io/kubernetes version as the apiserver of the integration tests.
+kubectl:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl k8s.io/kubernetes/cmd/kubectl
 
 # The chart carries copies of the CRDs, the scheduler configuration and the dashboard (a chart
 # must be self-contained, and helm warns on every run about symbolic links); they are written here
