@@ -6,9 +6,11 @@
 #   make generate  regenerate deepcopy code and CRDs from the API types
 #   make verify    gofmt, go vet, generated files fresh, go.mod tidy
 #   make bench     the benchmarks of docs/benchmarks.md (not part of make test)
+#   make soak      the seeded soak until 1,000 reclaims, then the fuzz targets (not part of make test)
 #   make manifests render the plain install manifests from the Helm chart (after make chart-files)
 #   make chart-files copy the CRDs, scheduler config and dashboard into the chart
 #   make helm      install the pinned helm into bin/ (the tests use it)
+#   make kubectl   build kubectl into bin/ at the Kubernetes version go.mod pins (the tests use it)
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
@@ -35,7 +37,7 @@ INSTALL_KUBE_VERSION := 1.30.0
 # The CapacityScheduling peer of the benchmarks: a module of its own (it builds on Kubernetes 1.35).
 PEER_MODULE := test/benchmark/peer/capacity-scheduler
 
-.PHONY: all build test unit integration bench generate verify demo clean helm manifests chart-files
+.PHONY: all build test unit integration bench soak generate verify demo clean helm kubectl manifests chart-files
 
 all: build
 
@@ -45,14 +47,26 @@ build:
 unit:
 	$(GO) test ./pkg/... ./cmd/...
 
-integration: build helm
+integration: build helm kubectl
 	$(GO) test -timeout 30m ./test/...
 
 # The scheduler's packages run with the race detector too: informer handlers, scheduling cycles
 # and asynchronous preemption share their state.
-test: build helm
+test: build helm kubectl
 	CGO_ENABLED=1 $(GO) test -race ./pkg/scheduler/... ./pkg/reclaim/...
 	$(GO) test -timeout 30m ./...
+
+# The soak (test/soak) runs a short seed in `make test`; here it runs until SOAK_RECLAIMS executors
+# have been reclaimed, then each fuzz target runs for FUZZ_TIME.
+SOAK_SEED     ?= 1
+SOAK_RECLAIMS ?= 1000
+FUZZ_TIME     ?= 60s
+soak: SHELL := /bin/bash
+soak: build
+	set -o pipefail; $(GO) test -count=1 -v -run '^TestSoak$$' -timeout 90m ./test/soak/ -args -soak.seed=$(SOAK_SEED) -soak.reclaims=$(SOAK_RECLAIMS) -soak.timeout=80m 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok )|soak_test.go'
+	$(GO) test -run '^$$' -fuzz '^FuzzSolve$$' -fuzztime $(FUZZ_TIME) ./pkg/reclaim/
+	$(GO) test -run '^$$' -fuzz '^FuzzApportion$$' -fuzztime $(FUZZ_TIME) ./pkg/quota/
+	$(GO) test -run '^$$' -fuzz '^FuzzUsageAddRemove$$' -fuzztime $(FUZZ_TIME) ./pkg/quota/
 
 helm:
 	@# The module version recorded in the binary: `helm version` prints only major.minor for go install builds.
@@ -60,6 +74,11 @@ helm:
 		echo "installing helm $(HELM_VERSION) into $(BIN)"; \
 		GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
 	fi
+
+# The kubectl tests run the kubectl of the apiserver they test against: go.mod pins it as a tool,
+# with the same k8s.io/kubernetes version as the apiserver of the integration tests.
+kubectl:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl k8s.io/kubernetes/cmd/kubectl
 
 # The chart carries copies of the CRDs, the scheduler configuration and the dashboard (a chart
 # must be self-contained, and helm warns on every run about symbolic links); they are written here

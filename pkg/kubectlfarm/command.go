@@ -1,5 +1,6 @@
 // Package kubectlfarm is the command line of the kubectl farm plugin: flags, their validation and
-// what is printed. Package tenant does the onboarding and package farmstatus the summary.
+// what is printed, on cli-runtime's conventions (kubectl's connection flags, namespace, -o and
+// --dry-run). Package tenant does the onboarding; the Farm CRD's printer columns are the summary.
 package kubectlfarm
 
 import (
@@ -24,12 +25,14 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "kubectl-farm",
 		Short: "Onboard Farm tenants and show every farm's guarantee and usage",
 		Long: `kubectl farm adds and removes the tenants of a cluster shared with Farm (each with a
-namespace, credentials and a Farm guaranteeing it a minimum of executors) and summarizes
-every farm's status.`,
+namespace, credentials and a Farm guaranteeing it a minimum of executors), issues their
+kubeconfigs and Spark settings, and shows the farms' status.`,
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl farm"},
 		// Errors are printed once, by the caller; a usage dump would bury them.
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// The completion command is ours: it explains kubectl farm <TAB>.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	flags.AddFlags(cmd.PersistentFlags())
 	cmd.SetIn(streams.In)
@@ -38,10 +41,10 @@ every farm's status.`,
 
 	tenantCmd := &cobra.Command{
 		Use:   "tenant",
-		Short: "Add or remove a tenant",
+		Short: "Add or remove a tenant, or issue its kubeconfig",
 	}
-	tenantCmd.AddCommand(newAddCommand(flags, streams), newRemoveCommand(flags, streams))
-	cmd.AddCommand(tenantCmd, newStatusCommand(flags, streams))
+	tenantCmd.AddCommand(newAddCommand(flags, streams), newRemoveCommand(flags, streams), newKubeconfigCommand(flags, streams))
+	cmd.AddCommand(tenantCmd, newStatusCommand(flags, streams), newVersionCommand(streams), newCompletionCommand(cmd, streams))
 	return cmd
 }
 

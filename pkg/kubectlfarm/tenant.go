@@ -1,6 +1,7 @@
 package kubectlfarm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,9 +37,11 @@ type addOptions struct {
 	labelKey, labelValue    string
 	driverSelector          string
 	kubeconfigOut           string
+	sparkConfOut            string
 	farmNamespace           string
 	tokenDuration           time.Duration
-	dryRun                  bool
+	dryRunFlag              string
+	dryRun                  tenant.DryRun
 	podSecurity             string
 	executorPriorityClass   string
 	nonExecutorCPU          string
@@ -85,11 +88,17 @@ Creates, by server-side apply with the field manager kubectl-farm:
   - the headless Service spark-driver (ports 7078, 7079, 4040) selecting the Spark driver pod;
   - the Farm (NAME, or --farm-name) with the guarantee --min.
 With --kubeconfig-out, writes a kubeconfig for the tenant with a service account token from the
-TokenRequest API, valid for --token-duration (the API server may shorten it; run tenant add
-again for a fresh one). If a step fails, the objects this run created are deleted again.`,
+TokenRequest API, valid for --token-duration (the API server may shorten it; tenant kubeconfig
+NAME issues a fresh one). With --spark-conf-out, writes the tenant's spark-defaults.conf. If a
+step fails, the objects this run created are deleted again.
+
+--dry-run=client prints the objects as YAML without contacting the API server; --dry-run=server
+sends them to it with dryRun=All, which checks them (and your right to write them) and persists
+nothing; objects in a namespace that does not exist yet cannot be checked that way.`,
 		Example: `  kubectl farm tenant add alice --min 10 --kubeconfig-out alice.kubeconfig
   kubectl farm tenant add bob --min 4 --max 20 -n spark-bob
-  kubectl farm tenant add carol --min 2 --dry-run`,
+  kubectl farm tenant add carol --min 2 --spark-conf-out spark-defaults.conf
+  kubectl farm tenant add carol --min 2 --dry-run=server`,
 		Args: exactName,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -105,7 +114,7 @@ again for a fresh one). If a step fails, the objects this run created are delete
 	}
 	f := cmd.Flags()
 	f.Int32Var(&o.min, "min", 0, "the tenant's guarantee: executors it gets back by reclaim when below it (required, 0 or more)")
-	f.Int32Var(&o.max, "max", 0, "the ceiling on the tenant's executors; 0 is none (when not given, a ceiling set with kubectl scale is kept)")
+	f.Int32Var(&o.max, "max", 0, "the ceiling on the tenant's executors; 0 is none (when not given, a ceiling set by editing the Farm is kept)")
 	f.Int32Var(&o.scaledownAfterNTriggers, "scaledown-after-n-triggers", 0, "reclaim triggers the farm withstands before it loses borrowed executors (when not given, the Farm's default)")
 	f.StringVar(&o.farmName, "farm-name", "", "name of the tenant's Farm (default NAME)")
 	f.StringVar(&o.farmNamespace, "farm-namespace", tenant.DefaultComponentsNamespace, "namespace Farm runs in (its Helm release's): no tenant may use it")
@@ -114,7 +123,8 @@ again for a fresh one). If a step fails, the objects this run created are delete
 	f.StringVar(&o.driverSelector, "driver-selector", tenant.DefaultDriverSelector, "labels (k=v,...) of the Spark driver pod, selected by the spark-driver Service")
 	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "write a kubeconfig for the tenant to this file (mode 0600)")
 	f.DurationVar(&o.tokenDuration, "token-duration", tenant.DefaultTokenDuration, "validity of the token in --kubeconfig-out")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the objects as YAML and change nothing")
+	f.StringVar(&o.sparkConfOut, "spark-conf-out", "", "write the tenant's spark-defaults.conf (namespace, service account, farm-scheduler, executor label, driver Service) to this file")
+	addDryRunFlag(f, &o.dryRunFlag, "print the objects as YAML")
 	f.StringVar(&o.podSecurity, "pod-security", tenant.DefaultPodSecurity, "Pod Security Standard the namespace enforces: privileged, baseline or restricted (restricted is always warned about)")
 	f.StringVar(&o.executorPriorityClass, "executor-priority-class", tenant.DefaultExecutorPriorityClass, "PriorityClass of the executors (the chart's), which the non-executor allowance leaves out")
 	f.StringVar(&o.nonExecutorCPU, "non-executor-cpu", tenant.DefaultNonExecutorCPU.String(), "CPU the tenant's pods that are not executors (drivers, notebooks) may request in total; never reclaimed")
@@ -167,11 +177,24 @@ func (o *addOptions) spec() (tenant.Spec, error) {
 	if o.tokenDuration < tenant.MinTokenDuration {
 		errs = append(errs, field.Invalid(field.NewPath("--token-duration"), o.tokenDuration.String(), "must be at least "+tenant.MinTokenDuration.String()))
 	}
-	if o.kubeconfigOut != "" {
-		// Checked before anything is applied, so a mistyped path costs nothing to undo.
-		if st, err := os.Stat(filepath.Dir(o.kubeconfigOut)); err != nil || !st.IsDir() {
-			errs = append(errs, field.Invalid(field.NewPath("--kubeconfig-out"), o.kubeconfigOut, "its directory does not exist"))
+	// Output files are checked before anything is applied, so a mistyped path costs nothing to
+	// undo.
+	for _, out := range []struct{ flag, path string }{{"--kubeconfig-out", o.kubeconfigOut}, {"--spark-conf-out", o.sparkConfOut}} {
+		if out.path == "" {
+			continue
 		}
+		if st, err := os.Stat(filepath.Dir(out.path)); err != nil || !st.IsDir() {
+			errs = append(errs, field.Invalid(field.NewPath(out.flag), out.path, "its directory does not exist"))
+		}
+	}
+	if o.sparkConfOut != "" && len(errs) == 0 {
+		if _, err := tenant.SparkDefaults(s); err != nil {
+			errs = append(errs, field.Invalid(field.NewPath("--spark-conf-out"), o.sparkConfOut, err.Error()))
+		}
+	}
+	var dryRunErr *field.Error
+	if o.dryRun, dryRunErr = dryRunOf(o.dryRunFlag); dryRunErr != nil {
+		errs = append(errs, dryRunErr)
 	}
 	if len(errs) == 0 {
 		return s, nil
@@ -194,23 +217,24 @@ func (o *addOptions) run(cmd *cobra.Command, flags *genericclioptions.ConfigFlag
 	if err != nil {
 		return err
 	}
-	if o.dryRun {
-		return printObjects(streams, s, o.kubeconfigOut)
+	if o.dryRun == tenant.ClientDryRun {
+		return printObjects(streams, s, o.kubeconfigOut, o.sparkConfOut)
 	}
 	cfg, cluster, err := clients(flags)
 	if err != nil {
 		return err
 	}
-	report := func(c tenant.Change) { fmt.Fprintf(streams.Out, "%s %s\n", c.Ref, c.Action) }
+	cluster.DryRun = o.dryRun
 	ctx := cmd.Context()
-	added, err := tenant.Add(ctx, cluster, s, report)
+	added, err := tenant.Add(ctx, cluster, s, reporter(streams.Out, o.dryRun))
 	if err != nil {
 		return unreachable(fmt.Errorf("adding tenant %s: %w", s.Name, err), cfg)
 	}
-	if o.kubeconfigOut == "" {
+	if o.dryRun == tenant.ServerDryRun {
+		notWritten(streams.ErrOut, o.kubeconfigOut, o.sparkConfOut)
 		return nil
 	}
-	if err := writeKubeconfig(cmd, flags, cfg, cluster, s, o, streams.Out); err != nil {
+	if err := o.writeFiles(ctx, flags, cfg, cluster, s, streams.Out); err != nil {
 		if rerr := added.Rollback(ctx); rerr != nil {
 			err = fmt.Errorf("%w; %w", err, rerr)
 		}
@@ -219,19 +243,41 @@ func (o *addOptions) run(cmd *cobra.Command, flags *genericclioptions.ConfigFlag
 	return nil
 }
 
-func writeKubeconfig(cmd *cobra.Command, flags *genericclioptions.ConfigFlags, cfg *rest.Config, cluster tenant.Cluster, s tenant.Spec, o *addOptions, out io.Writer) error {
+// writeFiles writes what the tenant is handed: its kubeconfig and its Spark settings.
+func (o *addOptions) writeFiles(ctx context.Context, flags *genericclioptions.ConfigFlags, cfg *rest.Config, cluster tenant.Cluster, s tenant.Spec, out io.Writer) error {
+	if o.kubeconfigOut != "" {
+		if err := writeKubeconfig(ctx, flags, cfg, cluster, s, o.tokenDuration, o.kubeconfigOut, out); err != nil {
+			return err
+		}
+	}
+	if o.sparkConfOut == "" {
+		return nil
+	}
+	conf, err := tenant.SparkDefaults(s)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.sparkConfOut, conf, 0o644); err != nil {
+		return fmt.Errorf("writing --spark-conf-out %s: %w", o.sparkConfOut, err)
+	}
+	fmt.Fprintf(out, "spark-defaults.conf for tenant %s written to %s\n", s.Name, o.sparkConfOut)
+	return nil
+}
+
+// writeKubeconfig issues a token for the tenant's service account and writes its kubeconfig.
+func writeKubeconfig(ctx context.Context, flags *genericclioptions.ConfigFlags, cfg *rest.Config, cluster tenant.Cluster, s tenant.Spec, d time.Duration, path string, out io.Writer) error {
 	server, err := serverOf(flags, cfg)
 	if err != nil {
 		return err
 	}
-	token, err := tenant.IssueToken(cmd.Context(), cluster, s, o.tokenDuration)
+	token, err := tenant.IssueToken(ctx, cluster, s, d)
 	if err != nil {
 		return err
 	}
-	if err := writeOwnerOnly(tenant.Kubeconfig(server, s, token), o.kubeconfigOut); err != nil {
-		return fmt.Errorf("writing --kubeconfig-out %s: %w", o.kubeconfigOut, err)
+	if err := writeOwnerOnly(tenant.Kubeconfig(server, s, token), path); err != nil {
+		return fmt.Errorf("writing --kubeconfig-out %s: %w", path, err)
 	}
-	fmt.Fprintf(out, "kubeconfig for tenant %s written to %s (token expires %s)\n", s.Name, o.kubeconfigOut, token.Expires.UTC().Format(time.RFC3339))
+	fmt.Fprintf(out, "kubeconfig for tenant %s written to %s (token expires %s)\n", s.Name, path, token.Expires.UTC().Format(time.RFC3339))
 	return nil
 }
 
@@ -281,8 +327,8 @@ func serverOf(flags *genericclioptions.ConfigFlags, cfg *rest.Config) (tenant.Se
 	return server, nil
 }
 
-// printObjects is --dry-run: the objects as they would be applied, as one YAML stream.
-func printObjects(streams genericiooptions.IOStreams, s tenant.Spec, kubeconfigOut string) error {
+// printObjects is --dry-run=client: the objects as they would be applied, as one YAML stream.
+func printObjects(streams genericiooptions.IOStreams, s tenant.Spec, kubeconfigOut, sparkConfOut string) error {
 	objects, err := tenant.Objects(s)
 	if err != nil {
 		return err
@@ -299,29 +345,42 @@ func printObjects(streams genericiooptions.IOStreams, s tenant.Spec, kubeconfigO
 			return err
 		}
 	}
-	if kubeconfigOut != "" {
-		fmt.Fprintf(streams.ErrOut, "dry run: no token requested, %s not written\n", kubeconfigOut)
-	}
+	notWritten(streams.ErrOut, kubeconfigOut, sparkConfOut)
 	return nil
 }
 
+// notWritten says which files a dry run did not write.
+func notWritten(w io.Writer, kubeconfigOut, sparkConfOut string) {
+	if kubeconfigOut != "" {
+		fmt.Fprintf(w, "dry run: no token requested, %s not written\n", kubeconfigOut)
+	}
+	if sparkConfOut != "" {
+		fmt.Fprintf(w, "dry run: %s not written\n", sparkConfOut)
+	}
+}
+
 func newRemoveCommand(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	return &cobra.Command{
+	var dryRunFlag string
+	cmd := &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a tenant and everything tenant add created for it",
 		Long: `Remove a tenant: every object labelled farmcontroller.toinfn.it/tenant=NAME, namely its Farm,
 spark-driver Service, RoleBinding, Role, ServiceAccount (which revokes the tokens of its
 kubeconfig) and ClusterRoleBinding, and its namespace with everything in it when tenant add
 created that namespace. The shared ClusterRole farm-tenant-cluster-reader stays.`,
-		Example: "  kubectl farm tenant remove alice",
+		Example: "  kubectl farm tenant remove alice\n  kubectl farm tenant remove alice --dry-run=server",
 		Args:    exactName,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			dryRun, ferr := dryRunOf(dryRunFlag)
+			if ferr != nil {
+				return ferr
+			}
 			cfg, cluster, err := clients(flags)
 			if err != nil {
 				return err
 			}
-			report := func(c tenant.Change) { fmt.Fprintf(streams.Out, "%s %s\n", c.Ref, c.Action) }
-			err = tenant.Remove(cmd.Context(), cluster, args[0], report)
+			cluster.DryRun = dryRun
+			err = tenant.Remove(cmd.Context(), cluster, args[0], reporter(streams.Out, dryRun))
 			if errors.Is(err, tenant.ErrNotFound) {
 				return fmt.Errorf("unknown tenant %q: %w", args[0], err)
 			}
@@ -331,6 +390,8 @@ created that namespace. The shared ClusterRole farm-tenant-cluster-reader stays.
 			return nil
 		},
 	}
+	addDryRunFlag(cmd.Flags(), &dryRunFlag, "list what would be deleted")
+	return cmd
 }
 
 // exactName accepts exactly one argument, the tenant's name, and says so otherwise.

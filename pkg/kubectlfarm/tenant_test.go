@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/component-base/version"
 	"sigs.k8s.io/yaml"
 
 	"github.com/toinfn/farm/pkg/tenant"
@@ -68,6 +69,12 @@ func TestAddFlagValidation(t *testing.T) {
 		{"negative memory", []string{"alice", "--min", "1", "--non-executor-memory", "-1Gi"}, []string{`--non-executor-memory: Invalid value: "-1Gi": must be 0 or more`}},
 		{"negative pods", []string{"alice", "--min", "1", "--non-executor-pods", "-1"}, []string{"--non-executor-pods: Invalid value: -1: must be 0 or more"}},
 		{"bad priority class", []string{"alice", "--min", "1", "--executor-priority-class", "Farm"}, []string{`--executor-priority-class: Invalid value: "Farm"`}},
+		{"spark settings", []string{"alice", "--min", "1", "--spark-conf-out", filepath.Join(dir, "spark-defaults.conf")}, nil},
+		{"spark settings in a missing directory", []string{"alice", "--min", "1", "--spark-conf-out", filepath.Join(dir, "no", "such")},
+			[]string{"--spark-conf-out", "its directory does not exist"}},
+		{"spark settings for a label Spark sets otherwise", []string{"alice", "--min", "1", "--label-value", "worker", "--spark-conf-out", filepath.Join(dir, "s")},
+			[]string{"--spark-conf-out", "Spark labels its executors spark-role=executor"}},
+		{"unknown dry run", []string{"alice", "--min", "1", "--dry-run=maybe"}, []string{`--dry-run: Unsupported value: "maybe": supported values: "none", "client", "server"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,14 +128,85 @@ func TestDryRunPrintsEveryObject(t *testing.T) {
 	}
 }
 
+func TestDryRunValues(t *testing.T) {
+	tests := []struct {
+		args []string
+		// wantYAML: a client dry run prints the objects without contacting the API server; the
+		// others reach it, here an unreachable one.
+		wantYAML bool
+	}{
+		{[]string{"--dry-run"}, true},
+		{[]string{"--dry-run=client"}, true},
+		{[]string{"--dry-run=server"}, false},
+		{[]string{"--dry-run=none"}, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"flags"}, tt.args...), " "), func(t *testing.T) {
+			out, _, err := run(t, append([]string{"tenant", "add", "alice", "--min", "1"}, tt.args...)...)
+			if tt.wantYAML {
+				if err != nil || !strings.Contains(out, "kind: Farm") {
+					t.Errorf("got err %v and output %q, want the objects as YAML", err, out)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "cannot reach the Kubernetes API server") {
+				t.Errorf("got err %v, want the API server contacted", err)
+			}
+		})
+	}
+}
+
 func TestStatusRefusesAnUnknownFormat(t *testing.T) {
-	if _, _, err := run(t, "status", "-o", "wide"); err == nil || !strings.Contains(err.Error(), `invalid -o/--output "wide"`) {
-		t.Errorf("got err %v, want the format named", err)
+	_, _, err := run(t, "status", "-o", "html")
+	if err == nil || !strings.Contains(err.Error(), `invalid -o/--output "html": want wide or one of`) || !strings.Contains(err.Error(), "jsonpath") {
+		t.Errorf("got err %v, want the format named and the allowed ones listed", err)
+	}
+}
+
+func TestVersionNeedsNoCluster(t *testing.T) {
+	for _, format := range []string{"", "json", "yaml"} {
+		out, _, err := run(t, "version", "-o", format)
+		if err != nil {
+			t.Fatalf("version -o %q: %v", format, err)
+		}
+		if !strings.Contains(out, version.Get().GitVersion) {
+			t.Errorf("version -o %q: %q lacks the version %s", format, out, version.Get().GitVersion)
+		}
+	}
+	if _, _, err := run(t, "version", "-o", "table"); err == nil || !strings.Contains(err.Error(), `invalid -o/--output "table"`) {
+		t.Errorf("version -o table: got err %v, want the format named", err)
+	}
+}
+
+func TestCompletionScripts(t *testing.T) {
+	for shell, want := range map[string]string{"bash": "__start_kubectl-farm", "zsh": "#compdef kubectl-farm", "fish": "complete -c kubectl-farm"} {
+		out, _, err := run(t, "completion", shell)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("completion %s: err %v, output lacks %q", shell, err, want)
+		}
+	}
+	if _, _, err := run(t, "completion", "tcsh"); err == nil || !strings.Contains(err.Error(), `"tcsh"`) {
+		t.Errorf("completion tcsh: got err %v, want the shell named", err)
+	}
+	out, _, err := run(t, "__complete", "tenant", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words []string
+	for _, line := range strings.Split(out, "\n") {
+		if word, _, ok := strings.Cut(line, "\t"); ok {
+			words = append(words, word)
+		}
+	}
+	if diff := cmp.Diff([]string{"add", "kubeconfig", "remove"}, words); diff != "" {
+		t.Errorf("__complete tenant (-want +got):\n%s\n%s", diff, out)
 	}
 }
 
 func TestUnreachableAPIServerIsNamed(t *testing.T) {
-	for _, args := range [][]string{{"status"}, {"tenant", "remove", "alice"}, {"tenant", "add", "alice", "--min", "1"}} {
+	for _, args := range [][]string{{"status"}, {"status", "-o", "json"}, {"tenant", "remove", "alice"}, {"tenant", "add", "alice", "--min", "1"},
+		{"tenant", "kubeconfig", "alice", "--kubeconfig-out", filepath.Join(t.TempDir(), "k")}} {
 		_, _, err := run(t, args...)
 		if err == nil || !strings.Contains(err.Error(), "cannot reach the Kubernetes API server at https://127.0.0.1:1") {
 			t.Errorf("kubectl farm %v: got err %v, want the unreachable server named", args, err)

@@ -20,6 +20,8 @@ type Cluster struct {
 	Dynamic dynamic.Interface
 	// ServiceAccounts issues service account tokens (TokenRequest).
 	ServiceAccounts corev1client.ServiceAccountsGetter
+	// DryRun, when set, makes Add and Remove report what they would do.
+	DryRun DryRun
 }
 
 // Action is what happened to an object.
@@ -56,18 +58,26 @@ type Added struct {
 // them belongs to someone else, so the common conflicts change nothing. If an apply fails
 // midway, Add deletes the objects this run created before returning the error; objects that
 // existed before are left in place. A second Add with the same Spec changes nothing.
+// In a server dry run, objects in a namespace that does not exist yet are reported Unchecked.
 func Add(ctx context.Context, c Cluster, s Spec, report func(Change)) (*Added, error) {
+	if c.DryRun == ClientDryRun {
+		return nil, errors.New("a client dry run of adding a tenant is its Objects; Add needs the API server")
+	}
 	objects, err := Objects(s)
 	if err != nil {
 		return nil, err
 	}
 	live := make([]*unstructured.Unstructured, len(objects))
+	namespaceMissing := false
 	for i, o := range objects {
 		if live[i], err = get(ctx, c.Dynamic, o); err != nil {
 			return nil, err
 		}
 		if err := checkOwner(o, live[i], s.Name); err != nil {
 			return nil, err
+		}
+		if o.Resource == namespacesResource && live[i] == nil {
+			namespaceMissing = true
 		}
 	}
 
@@ -76,7 +86,7 @@ func Add(ctx context.Context, c Cluster, s Spec, report func(Change)) (*Added, e
 		if o.Resource == namespacesResource && live[i] != nil && live[i].GetLabels()[LabelTenant] == "" {
 			kept, err := keptNamespace(s)
 			if err == nil {
-				_, err = apply(ctx, c.Dynamic, Object{Resource: o.Resource, Apply: kept})
+				_, err = apply(ctx, c, Object{Resource: o.Resource, Apply: kept})
 			}
 			if err != nil {
 				return nil, fmt.Errorf("applying Pod Security labels to %s: %w", describe(o), err)
@@ -84,7 +94,11 @@ func Add(ctx context.Context, c Cluster, s Spec, report func(Change)) (*Added, e
 			report(Change{Ref: o.Ref(), Action: Kept})
 			continue
 		}
-		after, err := apply(ctx, c.Dynamic, o)
+		if c.DryRun == ServerDryRun && namespaceMissing && o.Apply.GetNamespace() != "" {
+			report(Change{Ref: o.Ref(), Action: Unchecked})
+			continue
+		}
+		after, err := apply(ctx, c, o)
 		if err != nil {
 			err = fmt.Errorf("applying %s: %w", describe(o), err)
 			if rerr := added.Rollback(ctx); rerr != nil {
@@ -94,11 +108,11 @@ func Add(ctx context.Context, c Cluster, s Spec, report func(Change)) (*Added, e
 		}
 		switch {
 		case live[i] == nil:
-			if !o.Shared {
+			if !o.Shared && c.DryRun == NoDryRun {
 				added.created = append(added.created, o)
 			}
 			report(Change{Ref: o.Ref(), Action: Created})
-		case live[i].GetResourceVersion() == after.GetResourceVersion():
+		case unchanged(live[i], after, c.DryRun):
 			report(Change{Ref: o.Ref(), Action: Unchanged})
 		default:
 			report(Change{Ref: o.Ref(), Action: Configured})
@@ -113,7 +127,7 @@ func (a *Added) Rollback(ctx context.Context) error {
 	var errs []error
 	for i := len(a.created) - 1; i >= 0; i-- {
 		o := a.created[i]
-		if err := del(ctx, a.cluster.Dynamic, o.Resource, o.Apply.GetNamespace(), o.Apply.GetName()); err != nil {
+		if err := del(ctx, a.cluster, o.Resource, o.Apply.GetNamespace(), o.Apply.GetName()); err != nil {
 			errs = append(errs, fmt.Errorf("rolling back %s: %w", describe(o), err))
 			continue
 		}
@@ -134,7 +148,8 @@ var removalOrder = []schema.GroupVersionResource{
 // Remove deletes every object labelled as the tenant's, wherever it is: its Farm, driver
 // Service, RBAC, service account (which invalidates the tokens issued for it) and, when tenant
 // add created it, its namespace with everything in it. It returns ErrNotFound when the tenant
-// has no objects.
+// has no objects. A dry run reports the same deletions; only a server dry run asks the API
+// server whether they would be allowed.
 func Remove(ctx context.Context, c Cluster, name string, report func(Change)) error {
 	selector := labels.Set{LabelTenant: name}.AsSelector().String()
 	found := 0
@@ -145,7 +160,7 @@ func Remove(ctx context.Context, c Cluster, name string, report func(Change)) er
 		}
 		for _, item := range list.Items {
 			found++
-			if err := del(ctx, c.Dynamic, r, item.GetNamespace(), item.GetName()); err != nil {
+			if err := del(ctx, c, r, item.GetNamespace(), item.GetName()); err != nil {
 				return fmt.Errorf("deleting %s %s: %w", r.Resource, namespacedName(item.GetNamespace(), item.GetName()), err)
 			}
 			report(Change{Ref: (Object{Resource: r, Apply: &item}).Ref(), Action: Deleted})
@@ -194,16 +209,19 @@ func get(ctx context.Context, c dynamic.Interface, o Object) (*unstructured.Unst
 	return live, nil
 }
 
-func apply(ctx context.Context, c dynamic.Interface, o Object) (*unstructured.Unstructured, error) {
+func apply(ctx context.Context, c Cluster, o Object) (*unstructured.Unstructured, error) {
 	// Force: tenant add is the source of truth for the fields it sets, as a re-run with new
 	// flags (a new minimum) is how an administrator changes a tenant.
-	return c.Resource(o.Resource).Namespace(o.Apply.GetNamespace()).Apply(ctx, o.Apply.GetName(), o.Apply,
-		metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	return c.Dynamic.Resource(o.Resource).Namespace(o.Apply.GetNamespace()).Apply(ctx, o.Apply.GetName(), o.Apply,
+		metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: c.DryRun.dryRunOption()})
 }
 
-func del(ctx context.Context, c dynamic.Interface, r schema.GroupVersionResource, namespace, name string) error {
+func del(ctx context.Context, c Cluster, r schema.GroupVersionResource, namespace, name string) error {
+	if c.DryRun == ClientDryRun {
+		return nil
+	}
 	background := metav1.DeletePropagationBackground
-	err := c.Resource(r).Namespace(namespace).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &background})
+	err := c.Dynamic.Resource(r).Namespace(namespace).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &background, DryRun: c.DryRun.dryRunOption()})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -216,7 +216,7 @@ func ruleApply(r rbacv1.PolicyRule) *rbacv1ac.PolicyRuleApplyConfiguration {
 }
 
 // farmApply is the tenant's Farm with only the fields the Spec sets: an optional field left nil
-// is not owned by kubectl farm, so a ceiling set with kubectl scale survives the next tenant add.
+// is not owned by kubectl farm, so a ceiling set by editing the Farm survives the next tenant add.
 func farmApply(s Spec, labels map[string]string) (*unstructured.Unstructured, error) {
 	farm := &farmv1alpha1.Farm{
 		TypeMeta:   metav1.TypeMeta{APIVersion: farmv1alpha1.GroupVersion.String(), Kind: "Farm"},

@@ -93,7 +93,7 @@ type Spec struct {
 	// MinExecutors is the guarantee.
 	MinExecutors int32
 	// MaxExecutors is the ceiling; nil leaves the Farm's ceiling to whoever else sets it
-	// (kubectl scale farm), 0 is no ceiling.
+	// (by editing the Farm), 0 is no ceiling.
 	MaxExecutors *int32
 	// ScaledownAfterNTriggers is the Farm's hysteresis; nil leaves it to the Farm's default.
 	ScaledownAfterNTriggers *int32

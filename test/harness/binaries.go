@@ -14,6 +14,10 @@ import (
 // harness builds the commands once per process.
 const BinDirEnv = "FARM_BIN_DIR"
 
+// packages are the commands built from outside cmd/: kubectl at the version go.mod pins, the
+// apiserver's own (`make kubectl`).
+var packages = map[string]string{"kubectl": "k8s.io/kubernetes/cmd/kubectl"}
+
 var builds sync.Map // command name -> *buildOnce
 
 type buildOnce struct {
@@ -22,13 +26,13 @@ type buildOnce struct {
 	err  error
 }
 
-// Binary returns the path of the built command cmd/<name>.
+// Binary returns the path of the built command cmd/<name>, or of kubectl.
 func Binary(tb TB, name string) string {
 	tb.Helper()
 	if dir := os.Getenv(BinDirEnv); dir != "" {
 		path := filepath.Join(dir, name)
 		if _, err := os.Stat(path); err != nil {
-			tb.Fatalf("%s=%s but %s is missing (run make build): %v", BinDirEnv, dir, name, err)
+			tb.Fatalf("%s=%s but %s is missing (run make build kubectl): %v", BinDirEnv, dir, name, err)
 		}
 		return path
 	}
@@ -41,12 +45,16 @@ func Binary(tb TB, name string) string {
 			return
 		}
 		b.path = filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", b.path, "./cmd/"+name)
+		pkg, ok := packages[name]
+		if !ok {
+			pkg = "./cmd/" + name
+		}
+		cmd := exec.Command("go", "build", "-o", b.path, pkg)
 		cmd.Dir = ModuleRoot(tb)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			b.err = fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out.String())
+			b.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, out.String())
 		}
 	})
 	if b.err != nil {

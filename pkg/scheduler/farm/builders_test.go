@@ -145,7 +145,9 @@ func pdb(ns string, allowed int32) *policy.PodDisruptionBudget {
 }
 
 // borrower is a Spark farm of namespace ns with no minimum.
-func borrower(ns string) *farmv1alpha1.Farm { return newFarm(ns, "f", t0, "spark-role", "executor", 0, 0) }
+func borrower(ns string) *farmv1alpha1.Farm {
+	return newFarm(ns, "f", t0, "spark-role", "executor", 0, 0)
+}
 
 // guaranteed is a Spark farm of namespace ns with a minimum and no ceiling.
 func guaranteed(ns string, min int32) *farmv1alpha1.Farm {

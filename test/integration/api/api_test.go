@@ -2,20 +2,22 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
@@ -193,8 +195,11 @@ func TestValidFarmEdgesAreAccepted(t *testing.T) {
 	}
 }
 
-func TestScaleSubresourceSetsMaxExecutors(t *testing.T) {
-	ctx := context.Background()
+// TestFarmHasNoScaleSubresource: replicas 0 would have meant maxExecutors 0, no ceiling, the
+// opposite of scaling to zero. kubectl scale is refused for a Farm and changes nothing, while the
+// same command scales a Deployment; the ceiling is set in the spec.
+func TestFarmHasNoScaleSubresource(t *testing.T) {
+	ctx := t.Context()
 	createNamespace(t, "scale")
 	farm := &farmv1alpha1.Farm{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "scale", Name: "tenant"},
@@ -203,23 +208,52 @@ func TestScaleSubresourceSetsMaxExecutors(t *testing.T) {
 	if err := cluster.Client.Create(ctx, farm); err != nil {
 		t.Fatal(err)
 	}
-	scale := &autoscalingv1.Scale{}
-	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
-		t.Fatalf("reading the scale subresource: %v", err)
+	deployment := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "scale", Name: "web"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.k8s.io/pause:3.10"}}},
+			},
+		},
 	}
-	if scale.Spec.Replicas != 10 {
-		t.Errorf("scale spec.replicas = %d, want maxExecutors 10", scale.Spec.Replicas)
-	}
-	scale.Spec.Replicas = 6
-	if err := cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale)); err != nil {
-		t.Fatalf("scaling the Farm: %v", err)
-	}
-	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: "scale", Name: "tenant"}, farm); err != nil {
+	if _, err := cluster.Clientset.AppsV1().Deployments("scale").Create(ctx, deployment, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if farm.Spec.MaxExecutors != 6 {
-		t.Errorf("spec.maxExecutors after scaling to 6 = %d", farm.Spec.MaxExecutors)
+
+	if r := kubectl(t, "scale", "-n", "scale", "deployment/web", "--replicas=0"); r.ExitCode != 0 {
+		t.Fatalf("kubectl scale deployment/web --replicas=0 exited %d: %s", r.ExitCode, r.Stderr)
 	}
+	r := kubectl(t, "scale", "-n", "scale", "farm/tenant", "--replicas=0")
+	if r.ExitCode == 0 {
+		t.Errorf("kubectl scale farm/tenant --replicas=0 succeeded: %s", r.Stdout)
+	}
+	if err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(farm), farm); err != nil {
+		t.Fatal(err)
+	}
+	if farm.Spec.MaxExecutors != 10 {
+		t.Errorf("maxExecutors after kubectl scale --replicas=0 = %d, want 10 unchanged", farm.Spec.MaxExecutors)
+	}
+
+	resources, err := cluster.Clientset.Discovery().ServerResourcesForGroupVersion(farmv1alpha1.GroupVersion.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served []string
+	for _, r := range resources.APIResources {
+		served = append(served, r.Name)
+	}
+	if !slices.Contains(served, "farms/status") || slices.Contains(served, "farms/scale") {
+		t.Errorf("served resources %v: want farms/status and no farms/scale", served)
+	}
+}
+
+// kubectl runs the kubectl built at the apiserver's version, as the administrator.
+func kubectl(t *testing.T, args ...string) harness.CommandResult {
+	t.Helper()
+	return harness.RunCommand(t.Context(), t, nil, "kubectl", append([]string{"--kubeconfig=" + cluster.Kubeconfig}, args...)...)
 }
 
 // TestCategoriesNameNoResource: kubectl expands a category before it looks a resource up, so a

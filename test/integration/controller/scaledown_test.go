@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,9 +38,8 @@ func evictedExecutors(t *testing.T, namespace, reason string) []string {
 }
 
 // scaleDownFarm creates a Farm of minimum 2 with the given hysteresis and five running executors
-// started a second apart on two nodes (exec-4 the newest), then scales it to 3 through the scale
-// subresource, as kubectl scale farm/tenant --replicas=3 does.
-func scaleDownFarm(t *testing.T, namespace string, triggers int32) (*farmv1alpha1.Farm, *autoscalingv1.Scale) {
+// started a second apart on two nodes (exec-4 the newest), then lowers its ceiling to 3.
+func scaleDownFarm(t *testing.T, namespace string, triggers int32) *farmv1alpha1.Farm {
 	t.Helper()
 	ctx := t.Context()
 	createNamespace(t, namespace)
@@ -61,21 +60,22 @@ func scaleDownFarm(t *testing.T, namespace string, triggers int32) (*farmv1alpha
 		time.Sleep(1100 * time.Millisecond) // start times a second apart: the newest is known
 	}
 	waitCounters(t, client.ObjectKeyFromObject(farm), counters{All: 5, Running: 5, Overquota: 3})
-	scale := &autoscalingv1.Scale{}
-	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
-		t.Fatal(err)
+	if err := setCeiling(ctx, farm, 3); err != nil {
+		t.Fatalf("lowering maxExecutors to 3: %v", err)
 	}
-	scale.Spec.Replicas = 3
-	if err := cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale)); err != nil {
-		t.Fatalf("kubectl scale farm/tenant --replicas=3: %v", err)
-	}
-	return farm, scale
+	return farm
 }
 
-func TestScaleSubresourceScalesDownTheNewestAfterNTriggers(t *testing.T) {
+// setCeiling sets the Farm's maxExecutors, as kubectl patch farm does.
+func setCeiling(ctx context.Context, farm *farmv1alpha1.Farm, max int32) error {
+	patch := []byte(fmt.Sprintf(`{"spec":{"maxExecutors":%d}}`, max))
+	return cluster.Client.Patch(ctx, farm, client.RawPatch(types.MergePatchType, patch))
+}
+
+func TestLoweredCeilingScalesDownTheNewestAfterNTriggers(t *testing.T) {
 	ctx := t.Context()
 	p := cluster.StartControllerBinary(t, "--scale-down-trigger-interval=1s")
-	farm, scale := scaleDownFarm(t, "scaledown", 3)
+	farm := scaleDownFarm(t, "scaledown", 3)
 	key := client.ObjectKeyFromObject(farm)
 	start := time.Now()
 	var got []string
@@ -102,12 +102,7 @@ func TestScaleSubresourceScalesDownTheNewestAfterNTriggers(t *testing.T) {
 	}
 
 	// A ceiling below the minimum is refused by the API server, so scale-down never goes below it.
-	scale.Spec.Replicas = 1
-	if err := cluster.Client.SubResource("scale").Get(ctx, farm, scale); err != nil {
-		t.Fatal(err)
-	}
-	scale.Spec.Replicas = 1
-	err = cluster.Client.SubResource("scale").Update(ctx, farm, client.WithSubResourceBody(scale))
+	err = setCeiling(ctx, farm, 1)
 	if err == nil || !strings.Contains(err.Error(), "maxExecutors") {
 		t.Errorf("scaling below minExecutors: %v, want a refusal naming maxExecutors", err)
 	}
@@ -210,7 +205,7 @@ func TestControllerKilledMidScaleDown(t *testing.T) {
 	ctx := t.Context()
 	args := []string{"--scale-down-trigger-interval=1s"}
 	first := cluster.StartControllerBinary(t, args...)
-	farm, _ := scaleDownFarm(t, "killed", 4)
+	farm := scaleDownFarm(t, "killed", 4)
 	key := client.ObjectKeyFromObject(farm)
 	// Mid-hysteresis (4 triggers a second apart): nothing evicted yet when the controller dies.
 	time.Sleep(1500 * time.Millisecond)

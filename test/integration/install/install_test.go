@@ -313,8 +313,8 @@ func testAdmissionPolicy(ctx context.Context, t *testing.T, objs []*unstructured
 			wantRefused: []string{policyName, "may not create"},
 		},
 		{
-			name:        "tenant scales its Farm",
-			do:          patchScale(tenant, ns, 40),
+			name:        "tenant lifts its ceiling",
+			do:          patchSpec(tenant, ns, `{"spec":{"maxExecutors":40}}`),
 			wantRefused: []string{policyName, "spec.maxExecutors"},
 		},
 		{
@@ -333,8 +333,8 @@ func testAdmissionPolicy(ctx context.Context, t *testing.T, objs []*unstructured
 			check: func(t *testing.T, f *farmv1alpha1.Farm) { wantEqual(t, "minExecutors", f.Spec.MinExecutors, int32(3)) },
 		},
 		{
-			name:  "admin scales",
-			do:    patchScale(admin, ns, 7),
+			name:  "admin sets the ceiling",
+			do:    patchSpec(admin, ns, `{"spec":{"maxExecutors":7}}`),
 			check: func(t *testing.T, f *farmv1alpha1.Farm) { wantEqual(t, "maxExecutors", f.Spec.MaxExecutors, int32(7)) },
 		},
 		{
@@ -393,14 +393,6 @@ func patchSpec(c dynamic.Interface, ns, patch string) func(context.Context, stri
 	}
 }
 
-func patchScale(c dynamic.Interface, ns string, replicas int) func(context.Context, string) error {
-	return func(ctx context.Context, farm string) error {
-		patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)
-		_, err := c.Resource(farmsResource).Namespace(ns).Patch(ctx, farm, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "scale")
-		return err
-	}
-}
-
 func applyStatus(c dynamic.Interface, ns, manager string, status map[string]any) func(context.Context, string) error {
 	return func(ctx context.Context, farm string) error {
 		obj := &unstructured.Unstructured{Object: map[string]any{
@@ -431,7 +423,6 @@ func grantFarmEditing(ctx context.Context, t *testing.T, users ...string) {
 		ObjectMeta: metav1.ObjectMeta{Name: "install-test-farm-editor"},
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{farmv1alpha1.GroupVersion.Group}, Resources: []string{"farms"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-			{APIGroups: []string{farmv1alpha1.GroupVersion.Group}, Resources: []string{"farms/scale"}, Verbs: []string{"get", "update", "patch"}},
 		},
 	}
 	if _, err := cluster.Clientset.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
@@ -448,7 +439,7 @@ func grantFarmEditing(ctx context.Context, t *testing.T, users ...string) {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		waitAllowed(ctx, t, u, access{Verb: "patch", Group: farmv1alpha1.GroupVersion.Group, Resource: "farms", Subresource: "scale"})
+		waitAllowed(ctx, t, u, access{Verb: "patch", Group: farmv1alpha1.GroupVersion.Group, Resource: "farms"})
 	}
 }
 

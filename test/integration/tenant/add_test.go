@@ -138,8 +138,8 @@ func TestAddIntoAnExistingNamespaceKeepsItOnRemove(t *testing.T) {
 func TestAddRefusesAnotherTenantsNamespace(t *testing.T) {
 	mustKubectlFarm(t, "tenant", "add", "frank", "--min", "1")
 	r := kubectlFarm(t, "tenant", "add", "gina", "--min", "1", "-n", "frank")
-	if r.exitCode == 0 || !strings.Contains(r.stderr, `belongs to tenant "frank"`) {
-		t.Errorf("tenant add into another tenant's namespace: exit %d, stderr %q; want non-zero and %q", r.exitCode, r.stderr, `belongs to tenant "frank"`)
+	if r.ExitCode == 0 || !strings.Contains(r.Stderr, `belongs to tenant "frank"`) {
+		t.Errorf("tenant add into another tenant's namespace: exit %d, stderr %q; want non-zero and %q", r.ExitCode, r.Stderr, `belongs to tenant "frank"`)
 	}
 	if _, err := cluster.Clientset.CoreV1().ServiceAccounts("frank").Get(t.Context(), "gina", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("refused tenant add left serviceaccount gina: err %v", err)

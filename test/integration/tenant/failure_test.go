@@ -32,7 +32,9 @@ func TestFailuresExitNonZeroWithAMessage(t *testing.T) {
 		{"missing minimum", cluster.Kubeconfig, []string{"tenant", "add", "olga"}, `required flag(s) "min" not set`},
 		{"invalid name", cluster.Kubeconfig, []string{"tenant", "add", "Olga", "--min", "1"}, `NAME: Invalid value: "Olga"`},
 		{"unknown tenant", cluster.Kubeconfig, []string{"tenant", "remove", "nobody"}, `unknown tenant "nobody"`},
-		{"unknown output format", cluster.Kubeconfig, []string{"status", "-o", "wide"}, `invalid -o/--output "wide"`},
+		{"unknown output format", cluster.Kubeconfig, []string{"status", "-o", "html"}, `invalid -o/--output "html"`},
+		{"unknown dry run", cluster.Kubeconfig, []string{"tenant", "remove", "olga", "--dry-run=maybe"}, `--dry-run: Unsupported value: "maybe"`},
+		{"kubeconfig of an unknown tenant", cluster.Kubeconfig, []string{"tenant", "kubeconfig", "nobody", "--kubeconfig-out", filepath.Join(t.TempDir(), "k")}, `unknown tenant "nobody"`},
 		{"unreachable API server on add", unreachable, []string{"tenant", "add", "olga", "--min", "1"}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
 		{"unreachable API server on remove", unreachable, []string{"tenant", "remove", "olga"}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
 		{"unreachable API server on status", unreachable, []string{"status"}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
@@ -40,11 +42,11 @@ func TestFailuresExitNonZeroWithAMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := kubectlFarmWith(t, tt.kubeconfig, tt.args...)
-			if r.exitCode == 0 {
-				t.Errorf("kubectl farm %v exited 0, want non-zero; stdout:\n%s", tt.args, r.stdout)
+			if r.ExitCode == 0 {
+				t.Errorf("kubectl farm %v exited 0, want non-zero; stdout:\n%s", tt.args, r.Stdout)
 			}
-			if !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("kubectl farm %v: stderr %q lacks %q", tt.args, r.stderr, tt.want)
+			if !strings.Contains(r.Stderr, tt.want) {
+				t.Errorf("kubectl farm %v: stderr %q lacks %q", tt.args, r.Stderr, tt.want)
 			}
 		})
 	}

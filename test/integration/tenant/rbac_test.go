@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
@@ -46,22 +44,9 @@ func TestTenantCredentials(t *testing.T) {
 	}
 
 	ivy := tenantClient(t, ivyConfig)
-	// Bindings reach the API server's authorizer through its informers: wait until ivy's are in
-	// force, so an allowed case cannot fail for being early.
-	for _, a := range []authorizationv1.ResourceAttributes{
-		{Verb: "create", Resource: "pods", Namespace: "ivy"},
-		{Verb: "list", Resource: "nodes"},
-	} {
-		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			r, err := ivy.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
-				Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a},
-			}, metav1.CreateOptions{})
-			return err == nil && r.Status.Allowed, nil
-		})
-		if err != nil {
-			t.Fatalf("ivy's bindings never allowed %s %s: %v", a.Verb, a.Resource, err)
-		}
-	}
+	waitAllowed(t, ivy, "ivy",
+		authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: "ivy"},
+		authorizationv1.ResourceAttributes{Verb: "list", Resource: "nodes"})
 	cfg, err := clientcmd.BuildConfigFromFlags("", ivyConfig)
 	if err != nil {
 		t.Fatal(err)

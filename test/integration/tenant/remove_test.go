@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
@@ -121,7 +122,7 @@ func TestFailedAddLeavesNothingBehind(t *testing.T) {
 		Spec:       farmv1alpha1.FarmSpec{LabelKey: "spark-role", LabelValue: "executor"},
 	}
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		err := cluster.Client.Create(ctx, probe.DeepCopy(), dryRunAll)
+		err := cluster.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
 		return apierrors.IsInvalid(err) || apierrors.IsForbidden(err), nil
 	})
 	if err != nil {
@@ -129,12 +130,12 @@ func TestFailedAddLeavesNothingBehind(t *testing.T) {
 	}
 
 	r := kubectlFarm(t, "tenant", "add", "lena", "--min", "1")
-	if r.exitCode == 0 || !strings.Contains(r.stderr, "farm lena is refused by policy") {
-		t.Fatalf("tenant add with a refused Farm: exit %d, stderr %q; want non-zero and the policy's message", r.exitCode, r.stderr)
+	if r.ExitCode == 0 || !strings.Contains(r.Stderr, "farm lena is refused by policy") {
+		t.Fatalf("tenant add with a refused Farm: exit %d, stderr %q; want non-zero and the policy's message", r.ExitCode, r.Stderr)
 	}
 	for _, want := range []string{"serviceaccount/lena rolled back", "namespace/lena rolled back"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("failed tenant add output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("failed tenant add output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 	assertGone(t, "lena")

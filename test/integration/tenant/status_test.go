@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -9,81 +10,130 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
+	"k8s.io/utils/ptr"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
-	"github.com/toinfn/farm/pkg/farmstatus"
 )
-
-var dryRunAll = client.DryRunAll
 
 func typesName(namespace, name string) types.NamespacedName {
 	return types.NamespacedName{Namespace: namespace, Name: name}
 }
 
-// TestStatusPrintsEveryFarm writes a Farm status as farm-controller would and reads it back
-// through kubectl farm status in every output format.
-func TestStatusPrintsEveryFarm(t *testing.T) {
+// setStatus writes a Farm's status as farm-controller would, through the status subresource.
+// The columns are read from status only, so a reclaim needs no scheduler here: mia's status is
+// one in the middle of one (borrowing, one executor being reclaimed, its guarantee not met).
+func setStatus(t *testing.T, namespace, name string, status farmv1alpha1.FarmStatus, guaranteeMet metav1.ConditionStatus) {
+	t.Helper()
 	ctx := t.Context()
-	mustKubectlFarm(t, "tenant", "add", "mia", "--min", "4", "--max", "10")
-	mustKubectlFarm(t, "tenant", "add", "ned", "--min", "2")
-
 	farm := &farmv1alpha1.Farm{}
-	if err := cluster.Client.Get(ctx, typesName("mia", "mia"), farm); err != nil {
+	if err := cluster.Client.Get(ctx, typesName(namespace, name), farm); err != nil {
 		t.Fatal(err)
 	}
-	farm.Status = farmv1alpha1.FarmStatus{RunningExecutors: 7, PendingExecutors: 2, Overquota: 3, ReclaimingExecutors: 1}
-	meta.SetStatusCondition(&farm.Status.Conditions, metav1.Condition{Type: "GuaranteeMet", Status: metav1.ConditionFalse, Reason: "WaitingForExecutors"})
+	farm.Status = status
+	meta.SetStatusCondition(&farm.Status.Conditions, metav1.Condition{Type: farmv1alpha1.FarmGuaranteeMet, Status: guaranteeMet, Reason: "Test"})
 	if err := cluster.Client.Status().Update(ctx, farm); err != nil {
 		t.Fatal(err)
 	}
-	want := []farmstatus.Row{
-		{Namespace: "mia", Name: "mia", MinExecutors: 4, MaxExecutors: 10, Running: 7, Pending: 2, Borrowed: 3, Reclaiming: 1, GuaranteeMet: metav1.ConditionFalse},
-		{Namespace: "ned", Name: "ned", MinExecutors: 2, GuaranteeMet: metav1.ConditionUnknown},
-	}
+}
 
-	for _, format := range []string{"json", "yaml"} {
-		t.Run(format, func(t *testing.T) {
-			out := mustKubectlFarm(t, "status", "-o", format)
-			var got farmstatus.Summary
-			unmarshal := json.Unmarshal
-			if format == "yaml" {
-				unmarshal = func(data []byte, v any) error { return yaml.UnmarshalStrict(data, v) }
-			}
-			if err := unmarshal([]byte(out), &got); err != nil {
-				t.Fatalf("parsing status -o %s: %v\n%s", format, err, out)
-			}
-			if diff := cmp.Diff(want, rowsOf(got, "mia", "ned")); diff != "" {
-				t.Errorf("status -o %s (-want +got):\n%s", format, diff)
-			}
-		})
+// cells splits a kubectl table into its lines' cells. Cells are at least two spaces apart, and
+// the column names with a space in them ("MAX (0=NONE)", "GUARANTEE MET") have one only.
+func cells(out string) [][]string {
+	var rows [][]string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		rows = append(rows, regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1))
 	}
-	t.Run("table", func(t *testing.T) {
-		out := mustKubectlFarm(t, "status", "-n", "mia")
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 2 {
-			t.Fatalf("status -n mia: want a header and one farm, got:\n%s", out)
+	return rows
+}
+
+// withoutAge drops the last column (AGE), which differs from one listing to the next.
+func withoutAge(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[:len(r)-1]
+	}
+	return out
+}
+
+// TestStatusShowsTheFarmColumns: kubectl farm status and kubectl get farms print the Farm CRD's
+// columns, the same way, in every output format.
+func TestStatusShowsTheFarmColumns(t *testing.T) {
+	mustKubectlFarm(t, "tenant", "add", "mia", "--min", "4", "--max", "10")
+	mustKubectlFarm(t, "tenant", "add", "ned", "--min", "2")
+	setStatus(t, "mia", "mia", farmv1alpha1.FarmStatus{RunningExecutors: 7, PendingExecutors: 2, Overquota: 3, ReclaimingExecutors: 1,
+		ScaledownTriggered: 2, LastReclaimTime: ptr.To(metav1.Now()), Selector: "spark-role=executor"}, metav1.ConditionFalse)
+	setStatus(t, "ned", "ned", farmv1alpha1.FarmStatus{RunningExecutors: 2}, metav1.ConditionTrue)
+
+	header := []string{"NAME", "MIN", "MAX (0=NONE)", "RUNNING", "PENDING", "BORROWED", "RECLAIMING", "GUARANTEE MET"}
+	mia := []string{"mia", "4", "10", "7", "2", "3", "1", "False"}
+	ned := []string{"ned", "2", "0", "2", "0", "0", "0", "True"}
+
+	t.Run("table of one namespace", func(t *testing.T) {
+		status := withoutAge(cells(mustKubectlFarm(t, "status", "-n", "mia")))
+		if diff := cmp.Diff([][]string{header, mia}, status); diff != "" {
+			t.Errorf("kubectl farm status -n mia (-want +got):\n%s", diff)
 		}
-		wantHeader := []string{"NAMESPACE", "NAME", "MIN", "MAX", "RUNNING", "PENDING", "BORROWED", "RECLAIMING", "GUARANTEE", "MET"}
-		if diff := cmp.Diff(wantHeader, strings.Fields(lines[0])); diff != "" {
-			t.Errorf("header (-want +got):\n%s", diff)
+		get := withoutAge(cells(mustKubectl(t, cluster.Kubeconfig, "get", "farms", "-n", "mia")))
+		if diff := cmp.Diff(status, get); diff != "" {
+			t.Errorf("kubectl get farms -n mia differs from kubectl farm status -n mia (-status +get):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"mia", "mia", "4", "10", "7", "2", "3", "1", "False"}, strings.Fields(lines[1])); diff != "" {
-			t.Errorf("row (-want +got):\n%s", diff)
+	})
+	t.Run("every namespace", func(t *testing.T) {
+		rows := withoutAge(cells(mustKubectlFarm(t, "status", "-A")))
+		want := [][]string{append([]string{"NAMESPACE"}, header...), append([]string{"mia"}, mia...), append([]string{"ned"}, ned...)}
+		if diff := cmp.Diff(want, keepRows(rows, "NAMESPACE", "mia", "ned")); diff != "" {
+			t.Errorf("kubectl farm status -A (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("wide", func(t *testing.T) {
+		rows := cells(mustKubectlFarm(t, "status", "-n", "mia", "-o", "wide"))
+		want := append(append([]string{}, header...), "TRIGGERED", "LAST RECLAIM", "SELECTOR", "AGE")
+		if diff := cmp.Diff(want, rows[0]); diff != "" {
+			t.Errorf("kubectl farm status -o wide header (-want +got):\n%s", diff)
+		}
+		if len(rows) != 2 || len(rows[1]) != len(want) || rows[1][8] != "2" || rows[1][10] != "spark-role=executor" {
+			t.Errorf("kubectl farm status -o wide: want mia with 2 triggers and its selector, got %q", rows)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		var list farmv1alpha1.FarmList
+		if err := json.Unmarshal([]byte(mustKubectlFarm(t, "status", "-n", "mia", "-o", "json")), &list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 1 || list.Items[0].Name != "mia" || list.Items[0].Status.Overquota != 3 || list.Items[0].Status.ReclaimingExecutors != 1 {
+			t.Errorf("kubectl farm status -n mia -o json: want Farm mia with overquota 3 and 1 reclaiming, got %+v", list.Items)
+		}
+		if len(list.Items) == 1 && list.Items[0].ManagedFields != nil {
+			t.Errorf("-o json shows managedFields, as kubectl get does only with --show-managed-fields")
+		}
+	})
+	t.Run("name and jsonpath", func(t *testing.T) {
+		if got := mustKubectlFarm(t, "status", "-n", "mia", "-o", "name"); got != "farm.farmcontroller.toinfn.it/mia\n" {
+			t.Errorf("-o name: got %q", got)
+		}
+		if got := mustKubectlFarm(t, "status", "-n", "mia", "-o", "jsonpath={.items[*].status.reclaimingExecutors}"); got != "1" {
+			t.Errorf("-o jsonpath: got %q, want 1", got)
+		}
+	})
+	t.Run("no farms", func(t *testing.T) {
+		r := kubectlFarm(t, "status", "-n", "kube-public")
+		if r.ExitCode != 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "No farms found in namespace kube-public.") {
+			t.Errorf("status in a namespace without farms: exit %d, stdout %q, stderr %q", r.ExitCode, r.Stdout, r.Stderr)
 		}
 	})
 }
 
-// rowsOf keeps the rows of the named namespaces: other tests' farms share the control plane.
-func rowsOf(s farmstatus.Summary, namespaces ...string) []farmstatus.Row {
-	var rows []farmstatus.Row
-	for _, r := range s.Farms {
-		for _, ns := range namespaces {
-			if r.Namespace == ns {
-				rows = append(rows, r)
+// keepRows keeps the rows whose first cell is one of firsts: other tests' farms share the
+// control plane.
+func keepRows(rows [][]string, firsts ...string) [][]string {
+	var kept [][]string
+	for _, r := range rows {
+		for _, f := range firsts {
+			if r[0] == f {
+				kept = append(kept, r)
+				break
 			}
 		}
 	}
-	return rows
+	return kept
 }

@@ -42,7 +42,8 @@ type FarmSpec struct {
 	MinExecutors int32 `json:"minExecutors"`
 
 	// MaxExecutors is the ceiling on executors; 0 means none. Lowering it below the running count
-	// scales the farm down (the scale subresource sets it too). At most 1,000,000.
+	// scales the farm down. At most 1,000,000. Farm has no scale subresource: there, replicas 0
+	// would lift the ceiling, the opposite of what scaling to zero means everywhere else.
 	// +optional
 	// +kubebuilder:default=0
 	// +kubebuilder:validation:Minimum=0
@@ -83,13 +84,14 @@ type FarmStatus struct {
 	ScaledownTriggered int32 `json:"scaledownTriggered"`
 
 	// ReclaimingExecutors counts executors being evicted by a reclaim, still terminating.
+	// Always written, so that kubectl get shows 0 rather than an empty column.
 	// +optional
-	ReclaimingExecutors int32 `json:"reclaimingExecutors,omitempty"`
+	ReclaimingExecutors int32 `json:"reclaimingExecutors"`
 	// LastReclaimTime is when an executor of this farm was last marked for reclaim.
 	// +optional
 	LastReclaimTime *metav1.Time `json:"lastReclaimTime,omitempty"`
 
-	// Selector is the label selector of this farm's executors, for the scale subresource.
+	// Selector is the label selector of this farm's executors (kubectl get farms -o wide).
 	// +optional
 	Selector string `json:"selector,omitempty"`
 	// ObservedGeneration is the spec generation this status was computed from.
@@ -119,14 +121,17 @@ const (
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:subresource:scale:specpath=.spec.maxExecutors,statuspath=.status.runningExecutors,selectorpath=.status.selector
 // +kubebuilder:resource:scope=Namespaced,shortName=fa,categories=farm-scheduler
-// +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=".spec.minExecutors"
-// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=".spec.maxExecutors"
-// +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=".status.runningExecutors"
-// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=".status.pendingExecutors"
-// +kubebuilder:printcolumn:name="Overquota",type=integer,JSONPath=".status.overquota"
-// +kubebuilder:printcolumn:name="Selector",type=string,JSONPath=".status.selector",priority=1
+// +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=".spec.minExecutors",description="The guarantee: executors this farm gets back by reclaim while it is below it and waiting"
+// +kubebuilder:printcolumn:name="Max (0=none)",type=integer,JSONPath=".spec.maxExecutors",description="The ceiling on this farm's executors; 0 means no ceiling"
+// +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=".status.runningExecutors",description="Executors running and not terminating"
+// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=".status.pendingExecutors",description="Executors not yet bound to a node"
+// +kubebuilder:printcolumn:name="Borrowed",type=integer,JSONPath=".status.overquota",description="Assigned executors beyond the minimum (status.overquota): idle capacity lent to this farm, which a reclaim may take back"
+// +kubebuilder:printcolumn:name="Reclaiming",type=integer,JSONPath=".status.reclaimingExecutors",description="Executors being evicted for another farm's guarantee, still terminating"
+// +kubebuilder:printcolumn:name="Guarantee Met",type=string,JSONPath=`.status.conditions[?(@.type=="GuaranteeMet")].status`,description="The GuaranteeMet condition: False while the farm is below its minimum with executors waiting; empty until farm-controller has reported"
+// +kubebuilder:printcolumn:name="Triggered",type=integer,JSONPath=".status.scaledownTriggered",priority=1,description="Consecutive reclaim triggers against this farm, towards scaledownAfterNTriggers"
+// +kubebuilder:printcolumn:name="Last Reclaim",type=date,JSONPath=".status.lastReclaimTime",priority=1,description="When an executor of this farm was last marked for reclaim"
+// +kubebuilder:printcolumn:name="Selector",type=string,JSONPath=".status.selector",priority=1,description="The label selector of this farm's executors"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 type Farm struct {
 	metav1.TypeMeta   `json:",inline"`
