@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 	"github.com/toinfn/farm/test/harness"
@@ -251,4 +252,42 @@ func TestReclaimAroundANodeThatWentAway(t *testing.T) {
 		t.Errorf("borrowed executors evicted: %d, want 2", got)
 	}
 	t.Logf("node gone with 2 executors stuck: replacements running %.1fs after submission (bound %s); borrowed executors evicted: %d", took.Seconds(), bound, s.evicted.counts()[a.Namespace])
+}
+
+// TestSchedulerFailoverMidEviction: two replicas, the leader killed (SIGKILL) the moment its
+// eviction lands, while the victim still decommissions (a long grace period). The new leader
+// finds the victim leaving from what the API shows and waits for its room: nothing is evicted
+// twice, and the guarantee is met once the victim is gone.
+func TestSchedulerFailoverMidEviction(t *testing.T) {
+	const interval, victimGrace = time.Second, 10
+	edit := withLeaderElection("farm-scheduler-midevict", interval)
+	s := newScenario(t, "midevict", 1, edit)
+	second := cluster.StartSchedulerBinary(t, cluster.SchedulerConfig(t, edit))
+	a := s.farm("a", 0, 0, 0)
+	b := s.farm("b", 1, 0, 0)
+	s.executorsWith(a, 0, 4, func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = ptr.To[int64](victimGrace) })
+	s.waitRunning(a, 4, time.Minute)
+
+	start := time.Now()
+	s.executors(b, 0, 1)
+	s.waitEvictions(a.Namespace, 1, time.Minute)
+	leader, standby := s.sched, second
+	if !strings.Contains(leader.Output(), "Successfully acquired lease") {
+		leader, standby = second, s.sched
+	}
+	leader.Kill()
+	killedAfter := time.Since(start)
+	s.sched = standby
+
+	s.waitRunning(b, 1, time.Minute)
+	total := time.Since(start)
+	time.Sleep(settle)
+	if diff := cmp.Diff(map[string]int{a.Namespace: 1}, s.evicted.counts()); diff != "" {
+		t.Errorf("evictions by namespace (-want +got):\n%s", diff)
+	}
+	// Bound: the victim's grace period (it decommissions whoever leads), the Lease, plus 5 s.
+	if bound := victimGrace*time.Second + 3*time.Second + 5*time.Second; total > bound {
+		t.Errorf("guarantee met %.1fs after the pod arrived, want within %s", total.Seconds(), bound)
+	}
+	t.Logf("leader killed %.1fs after the pod arrived, its eviction landed; guarantee met %.1fs after the pod arrived; evictions %v", killedAfter.Seconds(), total.Seconds(), s.evicted.counts())
 }
