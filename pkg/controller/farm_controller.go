@@ -230,7 +230,8 @@ func (r *FarmReconciler) applyStatus(ctx context.Context, farm *farmv1alpha1.Far
 }
 
 // cleanUpFailed deletes the farm's Failed executors older than the retention, with one event per
-// batch, and returns when to look again for those still retained.
+// batch, and returns when to look again for those still retained. An executor whose driver may
+// still count it as a failure is left to the driver (ownerCounts).
 func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (time.Duration, error) {
 	now := r.now()
 	var next time.Duration
@@ -253,7 +254,18 @@ func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (tim
 			}
 			continue
 		}
-		err := r.Delete(ctx, p, client.Preconditions{UID: &p.UID})
+		awaiting, err := r.ownerCounts(ctx, p)
+		if err != nil {
+			return 0, err
+		}
+		if awaiting {
+			// Look again after another retention: the driver's label or end triggers nothing here.
+			if next == 0 || r.FailedRetention < next {
+				next = r.FailedRetention
+			}
+			continue
+		}
+		err = r.Delete(ctx, p, client.Preconditions{UID: &p.UID})
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return 0, fmt.Errorf("deleting Failed executor %s/%s: %w", p.Namespace, p.Name, err)
 		}
@@ -314,4 +326,37 @@ func (r *FarmReconciler) observeWaiting(o *observation) {
 	} else {
 		delete(r.waitingSince, key)
 	}
+}
+
+// SparkInactiveLabel is the label Spark's driver sets on an executor pod it has finished with
+// (counted its failure, removed it from the application) when it does not delete such pods
+// itself (spark.kubernetes.executor.deleteOnTermination=false).
+const SparkInactiveLabel = "spark-exec-inactive"
+
+// ownerCounts reports whether a Failed executor is still its driver's to count. Spark counts an
+// executor whose pod it sees Failed towards spark.executor.maxNumFailures, but one deleted by
+// someone else as "deleted", not failed: deleting it first would hide real failures from the
+// application. So a Failed executor with a controller owner that is a pod (the Spark driver) is
+// left alone while that driver runs, unless the driver has labelled it inactive. Spark's default
+// is to delete failed executors itself; this cleanup is for the rest: executors of drivers that
+// are gone or done, and pod farms without a driver.
+func (r *FarmReconciler) ownerCounts(ctx context.Context, p *corev1.Pod) (bool, error) {
+	if p.Labels[SparkInactiveLabel] == "true" {
+		return false, nil
+	}
+	ref := metav1.GetControllerOf(p)
+	if ref == nil || ref.APIVersion != "v1" || ref.Kind != "Pod" {
+		return false, nil
+	}
+	driver := &corev1.Pod{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref.Name}, driver)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading the driver of Failed executor %s/%s: %w", p.Namespace, p.Name, err)
+	}
+	running := driver.UID == ref.UID && driver.DeletionTimestamp == nil &&
+		driver.Status.Phase != corev1.PodSucceeded && driver.Status.Phase != corev1.PodFailed
+	return running, nil
 }

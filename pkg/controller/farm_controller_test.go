@@ -808,6 +808,23 @@ func TestCleanUpFailedExecutors(t *testing.T) {
 			wantRemaining: map[string][]string{"alice": {"failed-terminating", "run-1", "succeeded", "wait-1"}},
 		},
 		{
+			// Spark counts a Failed executor as a failure only if it sees it Failed, not deleted.
+			name:  "a Failed executor is its running driver's to count, unless the driver marked it inactive",
+			farms: []*farmv1alpha1.Farm{alice},
+			pods: []*corev1.Pod{
+				makePod("alice", "driver").label(sparkKey, "driver").running(0).obj(),
+				makePod("alice", "done").label(sparkKey, "driver").succeeded().finishedAt(time.Minute).obj(),
+				makeExec("alice", "counting").ownedBy("driver").failed().finishedAt(time.Minute).obj(),
+				makeExec("alice", "counted").ownedBy("driver").label(SparkInactiveLabel, "true").failed().finishedAt(time.Minute).obj(),
+				makeExec("alice", "driver-done").ownedBy("done").failed().finishedAt(time.Minute).obj(),
+				makeExec("alice", "driver-gone").ownedBy("gone").failed().finishedAt(time.Minute).obj(),
+			},
+			wantDeleteCalls: []string{"counted", "driver-done", "driver-gone"},
+			wantRemaining:   map[string][]string{"alice": {"counting", "done", "driver"}},
+			wantEvent:       []string{"counted", "driver-done", "driver-gone"},
+			wantRequeue:     retention,
+		},
+		{
 			name: "Failed pods of another Farm, of no Farm, or no executor are never touched",
 			farms: []*farmv1alpha1.Farm{
 				alice,

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -118,6 +119,15 @@ func (b *podBuilder) label(k, v string) *podBuilder {
 		b.pod.Labels = map[string]string{}
 	}
 	b.pod.Labels[k] = v
+	return b
+}
+
+// ownedBy makes the pod's controller the driver pod of that name, as Spark sets it on executors.
+func (b *podBuilder) ownedBy(driver string) *podBuilder {
+	b.pod.OwnerReferences = []metav1.OwnerReference{{
+		APIVersion: "v1", Kind: "Pod", Name: driver,
+		UID: types.UID(b.pod.Namespace + "/" + driver), Controller: ptr.To(true),
+	}}
 	return b
 }
 
