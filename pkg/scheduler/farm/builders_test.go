@@ -88,6 +88,14 @@ func plain(ns, name, node string, opts ...podOpt) *corev1.Pod {
 	return withOpts(p, opts)
 }
 
+// notebook is a pod no Farm selects, labelled as JupyterHub labels its notebook servers.
+func notebook(ns, name, node string, opts ...podOpt) *corev1.Pod {
+	p := executor(ns, name, node)
+	delete(p.Labels, "spark-role")
+	p.Labels["component"] = "singleuser-server"
+	return withOpts(p, opts)
+}
+
 // fixedNominator is a PodNominator with a fixed set of nominated pods.
 type fixedNominator map[string][]fwk.PodInfo
 

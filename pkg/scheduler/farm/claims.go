@@ -3,9 +3,8 @@ package farm
 import (
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/toinfn/farm/pkg/scheduler/farmcache"
 )
 
 // claims remembers the node each waiting pod was nominated to by a reclaim, from the moment
@@ -13,25 +12,31 @@ import (
 // and the next cycle's plan must already see that the room made there is that pod's, as the
 // filters (which read the scheduler's own nominator) do.
 type claims struct {
-	farms *farmcache.Cache
+	// waiting reports whether the pod still waits for a node.
+	waiting func(pod types.NamespacedName, uid types.UID) bool
 
 	mu    sync.Mutex
-	byUID map[types.UID]string
+	byUID map[types.UID]claim
 }
 
-func newClaims(farms *farmcache.Cache) *claims {
-	return &claims{farms: farms, byUID: map[types.UID]string{}}
+type claim struct {
+	node string
+	pod  types.NamespacedName
+}
+
+func newClaims(waiting func(types.NamespacedName, types.UID) bool) *claims {
+	return &claims{waiting: waiting, byUID: map[types.UID]claim{}}
 }
 
 // set records the waiting pod's node, or forgets it for "".
-func (c *claims) set(pod types.UID, node string) {
+func (c *claims) set(pod *corev1.Pod, node string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if node == "" {
-		delete(c.byUID, pod)
+		delete(c.byUID, pod.UID)
 		return
 	}
-	c.byUID[pod] = node
+	c.byUID[pod.UID] = claim{node: node, pod: types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}}
 }
 
 // snapshot returns every claim.
@@ -39,8 +44,8 @@ func (c *claims) snapshot() map[types.UID]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[types.UID]string, len(c.byUID))
-	for uid, node := range c.byUID {
-		out[uid] = node
+	for uid, cl := range c.byUID {
+		out[uid] = cl.node
 	}
 	return out
 }
@@ -49,8 +54,8 @@ func (c *claims) snapshot() map[types.UID]string {
 func (c *claims) prune() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for uid := range c.byUID {
-		if !c.farms.Waiting(uid) {
+	for uid, cl := range c.byUID {
+		if !c.waiting(cl.pod, uid) {
 			delete(c.byUID, uid)
 		}
 	}

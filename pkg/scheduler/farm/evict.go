@@ -161,7 +161,7 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 		p.evictions.refuse(victim.UID, err.Error())
 		// The pod stays nominated to a node where nothing leaves; upstream's asynchronous
 		// actuation only logs the error. Forget the claim and plan again on the cadence.
-		p.claims.set(preemptor.UID(), "")
+		p.claims.set(waiting, "")
 		p.retryOnCadence(logger, waiting)
 		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, EventReclaimBlocked, "Reclaiming",
 			"Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)

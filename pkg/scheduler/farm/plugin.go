@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/dynamic"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -59,7 +60,10 @@ type Plugin struct {
 	// executor whose last step evicts instead of deleting.
 	evaluator *preemption.Evaluator
 	// pdbs lists the PodDisruptionBudgets a reclaim plan must respect.
-	pdbs      policylisters.PodDisruptionBudgetLister
+	pdbs policylisters.PodDisruptionBudgetLister
+	// pods lists the pods the scheduler's informer holds: drivers, which the farm cache does not
+	// count, are found there.
+	pods      corelisters.PodLister
 	triggers  *triggers
 	evictions *evictions
 	claims    *claims
@@ -89,8 +93,9 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 		pdbs:      handle.SharedInformerFactory().Policy().V1().PodDisruptionBudgets().Lister(),
 		triggers:  newTriggers(args.TriggerInterval.Duration),
 		evictions: newEvictions(farmCache, args.TriggerInterval.Duration),
-		claims:    newClaims(farmCache),
+		pods:      pods.Lister(),
 	}
+	p.claims = newClaims(p.podWaiting)
 	executor := preemption.NewExecutor(handle, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))
 	executor.PreemptPod = p.evictVictim
 	p.evaluator = preemption.NewEvaluator(Name, handle, p, executor)

@@ -55,7 +55,7 @@ func newTestPlugin(t testing.TB, farms []*farmv1alpha1.Farm, pods []*corev1.Pod)
 	for _, f := range farms {
 		c.AddFarm(f)
 	}
-	return &Plugin{farms: c}
+	return &Plugin{farms: c, pods: corelisters.NewPodLister(indexer)}
 }
 
 func TestPreFilter(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/pkg/reclaim"
+	"github.com/toinfn/farm/pkg/scheduler/farmcache"
 )
 
 // planKey keys, in CycleState, the node and victims the reclaim plan gives the cycle's pod; the
@@ -54,26 +55,41 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	if err != nil {
 		return nil, fwk.AsStatus(err)
 	}
-	if s.farm == nil {
-		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: the pod belongs to no Farm")
+	// The farm the pod is guaranteed by: its own, or, for a driver, the farm it starts (drivers.go).
+	var current farmcache.Farm
+	driver := s.farm == nil
+	if driver {
+		f, why := p.driverOf(pod)
+		if why != "" {
+			return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: "+why)
+		}
+		covered, err := p.driverCovered(pod, f, p.claims.snapshot())
+		if err != nil {
+			return nil, fwk.AsStatus(err)
+		}
+		if covered {
+			return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s already has %d driver(s) running or being placed: this one would borrow, and a borrowing pod never reclaims", quota.Key(f.Farm), p.args.MaxReclaimingDrivers))
+		}
+		current = f
+	} else {
+		var ok bool
+		if current, ok = p.farms.Get(quota.Key(s.farm)); !ok {
+			return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is gone", quota.Key(s.farm)))
+		}
+		if !current.State.BelowMin() {
+			return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", quota.Key(s.farm), current.State.Assigned, current.State.Min))
+		}
+		// The scheduler's queue may hand the pod over before the cache's own handler has counted
+		// it; count it now so that it makes demand, unless it was deleted meanwhile.
+		if !p.farms.AddPodIfPresent(pod) {
+			return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "reclaim: the pod is gone")
+		}
 	}
-	farmKey := quota.Key(s.farm)
-	current, ok := p.farms.Get(farmKey)
-	if !ok {
-		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is gone", farmKey))
-	}
-	if !current.State.BelowMin() {
-		return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", farmKey, current.State.Assigned, current.State.Min))
-	}
+	farmKey := quota.Key(current.Farm)
 	reclaimAttempts.WithLabelValues(farmKey.String()).Inc()
-	// The scheduler's queue may hand the pod over before the cache's own handler has counted it;
-	// count it now so that it makes demand, unless it was deleted meanwhile.
-	if !p.farms.AddPodIfPresent(pod) {
-		return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "reclaim: the pod is gone")
-	}
 
 	// 1) Plan for every guaranteed pod of the farm type.
-	in, err := p.gatherReclaim(ctx, pod, quota.TypeOf(s.farm), m)
+	in, err := p.gatherReclaim(ctx, pod, quota.TypeOf(current.Farm), m, driver)
 	if err != nil {
 		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: "+err.Error())
 	}
@@ -99,7 +115,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		// the trigger cadence: if they do not go (stuck in Terminating), the plan is made again
 		// once their time is up, with no cluster event to requeue the pod.
 		logger.V(4).Info("Room being made for a guaranteed pod", "pod", klog.KObj(pod), "node", node)
-		p.claims.set(pod.UID, node)
+		p.claims.set(pod, node)
 		p.retryOnCadence(logger, pod)
 		return framework.NewPostFilterResultWithNominatedNode(node), fwk.NewStatus(fwk.Success, fmt.Sprintf("reclaim: room is being made on node %s", node))
 	}
@@ -130,10 +146,10 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		p.evictions.add(v, f)
 	}
 	state.Write(planKey, &nodePlan{node: node, victims: victims})
-	p.claims.set(pod.UID, node)
+	p.claims.set(pod, node)
 	result, status := p.evaluator.Preempt(ctx, state, pod, &plannedNode{NodeToStatusReader: m, node: node})
 	if !status.IsSuccess() {
-		p.claims.set(pod.UID, "")
+		p.claims.set(pod, "")
 		for _, v := range victims {
 			p.evictions.drop(v.UID)
 		}
@@ -178,7 +194,7 @@ func (p *Plugin) unplaced(logger klog.Logger, pod *corev1.Pod, in *reclaimInput,
 		p.retryOnCadence(logger, pod)
 	}
 	logger.V(4).Info("No room for a guaranteed pod", "pod", klog.KObj(pod), "reason", msg)
-	p.claims.set(pod.UID, "")
+	p.claims.set(pod, "")
 	return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, msg)
 }
 

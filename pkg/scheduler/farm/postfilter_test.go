@@ -38,6 +38,7 @@ import (
 	schedmetrics "k8s.io/kubernetes/pkg/scheduler/metrics"
 	tf "k8s.io/kubernetes/pkg/scheduler/testing/framework"
 
+	"github.com/toinfn/farm/pkg/apis/config"
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
 
@@ -136,7 +137,7 @@ func newReclaimFixture(ctx context.Context, t testing.TB, c cluster) *reclaimFix
 	p.pdbs = informerFactory.Policy().V1().PodDisruptionBudgets().Lister()
 	p.triggers = newTriggers(p.args.TriggerInterval.Duration)
 	p.evictions = newEvictions(p.farms, p.args.TriggerInterval.Duration)
-	p.claims = newClaims(p.farms)
+	p.claims = newClaims(p.podWaiting)
 	executor := preemption.NewExecutor(fw, feature.Features{})
 	executor.PreemptPod = p.evictVictim
 	p.evaluator = preemption.NewEvaluator(Name, fw, p, executor)
@@ -402,6 +403,90 @@ func TestPostFilterCountsRoomForTheNextPod(t *testing.T) {
 	}
 }
 
+// TestPostFilterDrivers: a driver of a farm below its minimum reclaims room for itself on a
+// cluster full of borrowed executors, as the farm's executors would; a tenant's extra drivers
+// borrow.
+func TestPostFilterDrivers(t *testing.T) {
+	sparkDriver := config.DriverSelector{LabelKey: "spark-role", LabelValue: "driver"}
+	notebooks := config.DriverSelector{LabelKey: "component", LabelValue: "singleuser-server"}
+	full := cluster{
+		farms: []*farmv1alpha1.Farm{borrower("alice"), guaranteed("carol", 2)},
+		nodes: []*corev1.Node{testNode("n0", "4"), testNode("n1", "4")},
+		pods:  slices.Concat(fullOf("alice", "n0", 4, "1"), fullOf("alice", "n1", 4, "1")),
+	}
+	withRunningDriver := full
+	withRunningDriver.pods = slices.Concat(fullOf("alice", "n0", 4, "1"), fullOf("alice", "n1", 3, "1"), []*corev1.Pod{plain("carol", "running-driver", "n1")})
+	atMinimum := full
+	atMinimum.farms = []*farmv1alpha1.Farm{borrower("alice"), guaranteed("carol", 0)}
+	tests := []struct {
+		name       string
+		cluster    cluster
+		drivers    []config.DriverSelector
+		maxDrivers int32
+		pod        *corev1.Pod
+		// wantEvicted is empty when nothing may be evicted.
+		wantEvicted []string
+		wantMessage string
+	}{{
+		name:    "a Spark driver of a farm below its minimum takes a borrowed executor's room",
+		cluster: full, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 1,
+		pod:         plain("carol", "driver", ""),
+		wantEvicted: []string{"alice/n0-d"},
+	}, {
+		name:    "a notebook with the configured label does too",
+		cluster: full, drivers: []config.DriverSelector{sparkDriver, notebooks}, maxDrivers: 1,
+		pod:         notebook("carol", "jupyter", ""),
+		wantEvicted: []string{"alice/n0-d"},
+	}, {
+		name:    "a notebook without the configured label is no driver",
+		cluster: full, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 1,
+		pod:         notebook("carol", "jupyter", ""),
+		wantMessage: "belongs to no Farm",
+	}, {
+		name:    "a second driver while one runs would borrow",
+		cluster: withRunningDriver, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 1,
+		pod:         plain("carol", "driver-2", ""),
+		wantMessage: "already has 1 driver(s) running or being placed",
+	}, {
+		name:    "a second driver where two may reclaim",
+		cluster: withRunningDriver, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 2,
+		pod:         plain("carol", "driver-2", ""),
+		wantEvicted: []string{"alice/n0-d"},
+	}, {
+		name:    "a driver of a farm at its minimum borrows",
+		cluster: atMinimum, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 1,
+		pod:         plain("carol", "driver", ""),
+		wantMessage: "at or above its minimum",
+	}, {
+		name:    "driver reclaim turned off",
+		cluster: full, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 0,
+		pod:         plain("carol", "driver", ""),
+		wantMessage: "belongs to no Farm",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ctx := ktesting.NewTestContext(t)
+			c := tc.cluster
+			c.pods = append(slices.Clone(c.pods), tc.pod)
+			f := newReclaimFixture(ctx, t, c)
+			f.p.args.Drivers, f.p.args.MaxReclaimingDrivers = tc.drivers, tc.maxDrivers
+			result, status, evicted := f.postFilter(ctx, t, tc.pod)
+			if diff := cmp.Diff(tc.wantEvicted, evicted); diff != "" {
+				t.Errorf("evicted (-want +got):\n%s", diff)
+			}
+			if tc.wantEvicted != nil {
+				if !status.IsSuccess() || nominatedNode(result) != "n0" {
+					t.Errorf("status %v, nominated %q; want success on n0", status, nominatedNode(result))
+				}
+				return
+			}
+			if status.Code() != fwk.Unschedulable || !strings.Contains(status.Message(), tc.wantMessage) {
+				t.Errorf("status = %v %q, want Unschedulable containing %q", status.Code(), status.Message(), tc.wantMessage)
+			}
+		})
+	}
+}
+
 // TestPostFilterKeepsTheGuaranteeOfNominatedPods: carol (minimum 2) has two pods nominated to
 // the room one leaving victim makes, and a third waiting. The third would only borrow: it
 // reclaims nothing, while a nominated one is still served from the room being made.
@@ -577,7 +662,7 @@ func TestPostFilterNoticesRoomTaken(t *testing.T) {
 			}
 			before := roomTaken()
 			if tc.claimed {
-				f.p.claims.set(w.UID, "n0")
+				f.p.claims.set(w, "n0")
 			}
 			_, status, evicted := f.postFilter(ctx, t, w)
 			if !status.IsSuccess() {

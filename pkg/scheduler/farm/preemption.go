@@ -30,11 +30,17 @@ func (p *Plugin) CandidatesToVictimsMap(candidates []preemption.Candidate) map[s
 	return m
 }
 
-// PodEligibleToPreemptOthers lets only a pod of a farm below its minimum reclaim; PostFilter has
-// already planned for it.
+// PodEligibleToPreemptOthers lets only a pod of a farm below its minimum, or a driver of one,
+// reclaim; PostFilter has already planned for it.
 func (p *Plugin) PodEligibleToPreemptOthers(_ context.Context, pod *corev1.Pod, _ *fwk.Status) (bool, string) {
-	if f, ok := p.farms.OwnerOf(pod); !ok || !f.State.BelowMin() {
-		return false, "only a farm below its minimum reclaims"
+	if f, ok := p.farms.OwnerOf(pod); ok {
+		if !f.State.BelowMin() {
+			return false, "only a farm below its minimum reclaims"
+		}
+		return true, ""
+	}
+	if _, why := p.driverOf(pod); why != "" {
+		return false, "only a farm below its minimum, or its driver, reclaims: " + why
 	}
 	return true, ""
 }

@@ -41,14 +41,15 @@ type reclaimInput struct {
 // farm's pods already have room being made for them as its guarantee covers. It would borrow.
 var errCovered = errors.New("as many of the farm's executors as its minimum covers already have room being made for them: this one would borrow, and a borrowing pod never reclaims")
 
-// gatherReclaim builds the problem for the guaranteed pods of pod's farm type. The cycle's pod
+// gatherReclaim builds the problem for the guaranteed pods of pod's farm type; driver says the pod
+// is a driver of a farm below its minimum (drivers.go), not one of its executors. The cycle's pod
 // may use the nodes the filters found it could use once pods are removed from them
 // (Unschedulable, not UnschedulableAndUnresolvable) and whose labels and taints admit it; the
 // other waiting pods, whose filters did not run this cycle, the nodes their node selector,
 // required affinity and tolerations admit. The nodes are bounded (candidates.go), so it costs
 // O(pending executors of the farms below their minimum + pods on the chosen nodes), not
 // O(executors).
-func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Type, statuses fwk.NodeToStatusReader) (*reclaimInput, error) {
+func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Type, statuses fwk.NodeToStatusReader, driver bool) (*reclaimInput, error) {
 	logger := klog.FromContext(ctx)
 	in := &reclaimInput{
 		problem:    &reclaim.Problem{Farms: map[types.NamespacedName]reclaim.Farm{}},
@@ -99,6 +100,10 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	}
 	for key, n := range demand {
 		in.waiting = append(in.waiting, guaranteedPods(pod, pending[key], n, nominatedTo)...)
+	}
+	if driver {
+		// A driver waits beside its farm's executors, beyond the count they are guaranteed.
+		in.waiting = append(in.waiting, pod)
 	}
 	sort.Slice(in.waiting, func(i, j int) bool { return servedBefore(pod, in.waiting[i], in.waiting[j], nominatedTo) })
 	in.self = -1

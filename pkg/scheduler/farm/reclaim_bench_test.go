@@ -146,7 +146,7 @@ func newReclaimDecision(b testing.TB, numNodes, podsPerNode int, mixed bool) fun
 	p := newTestPlugin(b, farms, append(slices.Clone(pods), preemptor))
 	p.handle = fh
 	p.evictions = newEvictions(p.farms, time.Second)
-	p.claims = newClaims(p.farms)
+	p.claims = newClaims(p.podWaiting)
 	ev := preemption.NewEvaluator(Name, fh, p, preemption.NewExecutor(fh, feature.Features{}))
 
 	// The state a failed Filter leaves: the pod's PreFilter data, every node Unschedulable.
@@ -161,7 +161,7 @@ func newReclaimDecision(b testing.TB, numNodes, podsPerNode int, mixed bool) fun
 	statuses.SetAbsentNodesStatus(fwk.NewStatus(fwk.Unschedulable, "Insufficient cpu"))
 
 	decide := func() preemption.Candidate {
-		in, err := p.gatherReclaim(ctx, preemptor, quota.TypeOf(farms[0]), statuses)
+		in, err := p.gatherReclaim(ctx, preemptor, quota.TypeOf(farms[0]), statuses, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -121,6 +121,18 @@ func (c *Cache) OfType(t quota.Type) []Farm {
 	return out
 }
 
+// InNamespace returns the Farms of a namespace, in no particular order.
+func (c *Cache) InNamespace(namespace string) []Farm {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	farms := c.byNamespace[namespace]
+	out := make([]Farm, 0, len(farms))
+	for _, f := range farms {
+		out = append(out, c.farmLocked(quota.Key(f)))
+	}
+	return out
+}
+
 func (c *Cache) farmLocked(key types.NamespacedName) Farm {
 	e := c.farms[key]
 	return Farm{Farm: e.farm, State: quota.State{Limits: quota.LimitsOf(e.farm), Usage: e.usage}, slot: e.slot}

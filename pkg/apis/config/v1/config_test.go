@@ -48,6 +48,17 @@ func load(t *testing.T, pluginConfig string) (*config.FarmArgs, error) {
 	return nil, nil
 }
 
+// withDefaults returns the defaulted arguments, changed by edit.
+func withDefaults(edit func(*config.FarmArgs)) *config.FarmArgs {
+	a := &config.FarmArgs{
+		TriggerInterval:      metav1.Duration{Duration: time.Second},
+		Drivers:              []config.DriverSelector{{LabelKey: "spark-role", LabelValue: "driver"}},
+		MaxReclaimingDrivers: 1,
+	}
+	edit(a)
+	return a
+}
+
 func TestFarmArgsDecodeFromSchedulerConfiguration(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -58,12 +69,31 @@ func TestFarmArgsDecodeFromSchedulerConfiguration(t *testing.T) {
 		{
 			name: "defaults",
 			args: "    args: {}\n",
-			want: &config.FarmArgs{TriggerInterval: metav1.Duration{Duration: time.Second}},
+			want: withDefaults(func(a *config.FarmArgs) {}),
 		},
 		{
 			name: "explicit interval",
 			args: "    args:\n      triggerInterval: 250ms\n",
-			want: &config.FarmArgs{TriggerInterval: metav1.Duration{Duration: 250 * time.Millisecond}},
+			want: withDefaults(func(a *config.FarmArgs) { a.TriggerInterval.Duration = 250 * time.Millisecond }),
+		},
+		{
+			name: "notebooks are drivers too, two per farm, young executors spared",
+			args: "    args:\n      drivers:\n      - {labelKey: spark-role, labelValue: driver}\n      - {labelKey: component, labelValue: singleuser-server}\n      maxReclaimingDrivers: 2\n      minimumRuntime: 10m\n",
+			want: withDefaults(func(a *config.FarmArgs) {
+				a.Drivers = append(a.Drivers, config.DriverSelector{LabelKey: "component", LabelValue: "singleuser-server"})
+				a.MaxReclaimingDrivers = 2
+				a.MinimumRuntime.Duration = 10 * time.Minute
+			}),
+		},
+		{
+			name: "no drivers",
+			args: "    args:\n      drivers: []\n",
+			want: withDefaults(func(a *config.FarmArgs) { a.Drivers = nil }),
+		},
+		{
+			name:    "a driver label misspelt",
+			args:    "    args:\n      drivers:\n      - {labelkey: component, labelValue: x}\n",
+			wantErr: `unknown field "drivers[0].labelkey"`,
 		},
 		{
 			name:    "misspelt field",

@@ -12,6 +12,16 @@ func Convert_v1_FarmArgs_To_config_FarmArgs(in *FarmArgs, out *config.FarmArgs, 
 	if in.TriggerInterval != nil {
 		out.TriggerInterval = *in.TriggerInterval
 	}
+	out.Drivers = nil
+	for _, d := range in.Drivers {
+		out.Drivers = append(out.Drivers, config.DriverSelector{LabelKey: d.LabelKey, LabelValue: d.LabelValue})
+	}
+	if in.MaxReclaimingDrivers != nil {
+		out.MaxReclaimingDrivers = *in.MaxReclaimingDrivers
+	}
+	if in.MinimumRuntime != nil {
+		out.MinimumRuntime = *in.MinimumRuntime
+	}
 	return nil
 }
 
@@ -19,6 +29,14 @@ func Convert_v1_FarmArgs_To_config_FarmArgs(in *FarmArgs, out *config.FarmArgs, 
 func Convert_config_FarmArgs_To_v1_FarmArgs(in *config.FarmArgs, out *FarmArgs, _ conversion.Scope) error {
 	d := in.TriggerInterval
 	out.TriggerInterval = &d
+	out.Drivers = []DriverSelector{}
+	for _, dr := range in.Drivers {
+		out.Drivers = append(out.Drivers, DriverSelector{LabelKey: dr.LabelKey, LabelValue: dr.LabelValue})
+	}
+	n := in.MaxReclaimingDrivers
+	out.MaxReclaimingDrivers = &n
+	r := in.MinimumRuntime
+	out.MinimumRuntime = &r
 	return nil
 }
 

@@ -11,10 +11,27 @@ import (
 // scaledownAfterNTriggers seconds, long enough that a burst of pods counts as one trigger.
 const DefaultTriggerInterval = time.Second
 
+// DefaultDriver is the label Spark gives its driver pods.
+var DefaultDriver = DriverSelector{LabelKey: "spark-role", LabelValue: "driver"}
+
+// DefaultMaxReclaimingDrivers is one driver per farm: an application starts its executors.
+const DefaultMaxReclaimingDrivers int32 = 1
+
 // SetDefaults_FarmArgs fills in unset fields.
 func SetDefaults_FarmArgs(obj *FarmArgs) {
 	if obj.TriggerInterval == nil {
 		obj.TriggerInterval = &metav1.Duration{Duration: DefaultTriggerInterval}
+	}
+	// nil is unset; an explicit empty list turns driver reclaim off.
+	if obj.Drivers == nil {
+		obj.Drivers = []DriverSelector{DefaultDriver}
+	}
+	if obj.MaxReclaimingDrivers == nil {
+		n := DefaultMaxReclaimingDrivers
+		obj.MaxReclaimingDrivers = &n
+	}
+	if obj.MinimumRuntime == nil {
+		obj.MinimumRuntime = &metav1.Duration{}
 	}
 }
 

@@ -2,8 +2,10 @@
 package validation
 
 import (
+	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/toinfn/farm/pkg/apis/config"
@@ -13,6 +15,13 @@ import (
 // for minutes per trigger.
 const MaxTriggerInterval = 5 * time.Minute
 
+// MaxReclaimingDrivers bounds MaxReclaimingDrivers: drivers beyond a few per farm would be
+// borrowing, not starting a guarantee.
+const MaxReclaimingDrivers = 10
+
+// MaxMinimumRuntime bounds MinimumRuntime: longer, a guarantee could wait a day for victims.
+const MaxMinimumRuntime = 24 * time.Hour
+
 // ValidateFarmArgs returns an error naming each invalid field of args; path prefixes the field
 // names (nil for none).
 func ValidateFarmArgs(path *field.Path, args *config.FarmArgs) error {
@@ -20,6 +29,21 @@ func ValidateFarmArgs(path *field.Path, args *config.FarmArgs) error {
 	if d := args.TriggerInterval.Duration; d <= 0 || d > MaxTriggerInterval {
 		errs = append(errs, field.Invalid(path.Child("triggerInterval"), args.TriggerInterval.Duration.String(),
 			"must be greater than 0s and at most "+MaxTriggerInterval.String()))
+	}
+	for i, d := range args.Drivers {
+		p := path.Child("drivers").Index(i)
+		for _, msg := range validation.IsQualifiedName(d.LabelKey) {
+			errs = append(errs, field.Invalid(p.Child("labelKey"), d.LabelKey, msg))
+		}
+		for _, msg := range validation.IsValidLabelValue(d.LabelValue) {
+			errs = append(errs, field.Invalid(p.Child("labelValue"), d.LabelValue, msg))
+		}
+	}
+	if n := args.MaxReclaimingDrivers; n < 0 || n > MaxReclaimingDrivers {
+		errs = append(errs, field.Invalid(path.Child("maxReclaimingDrivers"), n, fmt.Sprintf("must be between 0 and %d", MaxReclaimingDrivers)))
+	}
+	if d := args.MinimumRuntime.Duration; d < 0 || d > MaxMinimumRuntime {
+		errs = append(errs, field.Invalid(path.Child("minimumRuntime"), d.String(), "must be between 0s and "+MaxMinimumRuntime.String()))
 	}
 	return errs.ToAggregate()
 }

@@ -10,6 +10,54 @@ import (
 	"github.com/toinfn/farm/pkg/apis/config"
 )
 
+func TestValidateFarmArgsDriversAndRuntime(t *testing.T) {
+	valid := func() *config.FarmArgs {
+		return &config.FarmArgs{
+			TriggerInterval:      metav1.Duration{Duration: time.Second},
+			Drivers:              []config.DriverSelector{{LabelKey: "spark-role", LabelValue: "driver"}},
+			MaxReclaimingDrivers: 1,
+		}
+	}
+	tests := []struct {
+		name    string
+		edit    func(*config.FarmArgs)
+		wantErr string
+	}{
+		{name: "defaults", edit: func(*config.FarmArgs) {}},
+		{name: "a notebook label, off by zero, a day of runtime", edit: func(a *config.FarmArgs) {
+			a.Drivers = append(a.Drivers, config.DriverSelector{LabelKey: "hub.jupyter.org/notebook", LabelValue: "true"})
+			a.MaxReclaimingDrivers = 0
+			a.MinimumRuntime.Duration = MaxMinimumRuntime
+		}},
+		{name: "bad label key", edit: func(a *config.FarmArgs) { a.Drivers[0].LabelKey = "a b" },
+			wantErr: `drivers[0].labelKey: Invalid value: "a b"`},
+		{name: "bad label value", edit: func(a *config.FarmArgs) { a.Drivers[0].LabelValue = "-x-" },
+			wantErr: `drivers[0].labelValue: Invalid value: "-x-"`},
+		{name: "too many drivers", edit: func(a *config.FarmArgs) { a.MaxReclaimingDrivers = MaxReclaimingDrivers + 1 },
+			wantErr: "maxReclaimingDrivers: Invalid value: 11: must be between 0 and 10"},
+		{name: "negative runtime", edit: func(a *config.FarmArgs) { a.MinimumRuntime.Duration = -time.Second },
+			wantErr: `minimumRuntime: Invalid value: "-1s"`},
+		{name: "runtime beyond a day", edit: func(a *config.FarmArgs) { a.MinimumRuntime.Duration = 25 * time.Hour },
+			wantErr: `minimumRuntime: Invalid value: "25h0m0s": must be between 0s and 24h0m0s`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := valid()
+			tc.edit(a)
+			err := ValidateFarmArgs(nil, a)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Errorf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("got %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
 func TestValidateFarmArgs(t *testing.T) {
 	tests := []struct {
 		name     string
