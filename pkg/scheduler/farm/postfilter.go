@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -96,7 +97,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	if len(in.problem.Farms) == 0 {
 		return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: no farm of type %s is over its minimum", quota.TypeOf(s.farm)))
 	}
-	plan := reclaim.Solve(in.problem)
+	plan := p.solve(in.problem)
 	if logger.V(5).Enabled() {
 		logger.V(5).Info("Reclaim plan", "pod", klog.KObj(pod), "problem", in.problem.Describe(), "plan", plan.Describe(in.problem))
 	}
@@ -157,6 +158,19 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		return result, fwk.NewStatus(status.Code(), "reclaim: "+status.Message())
 	}
 	return result, status
+}
+
+// solve plans the reclaim; with a minimum runtime, executors younger than it are victims only
+// when no plan without them places as many waiting pods.
+func (p *Plugin) solve(pr *reclaim.Problem) reclaim.Plan {
+	minimum := p.args.MinimumRuntime.Duration
+	if minimum <= 0 {
+		return reclaim.Solve(pr)
+	}
+	now := time.Now()
+	return reclaim.SolveSparing(pr, func(v reclaim.Victim) bool {
+		return !v.Started.IsZero() && now.Sub(v.Started) < minimum
+	})
 }
 
 // noticeRoomTaken reports room made for the pod that another pod took: the pod was nominated to
