@@ -328,11 +328,6 @@ func (r *FarmReconciler) observeWaiting(o *observation) {
 	}
 }
 
-// SparkInactiveLabel is the label Spark's driver sets on an executor pod it has finished with
-// (counted its failure, removed it from the application) when it does not delete such pods
-// itself (spark.kubernetes.executor.deleteOnTermination=false).
-const SparkInactiveLabel = "spark-exec-inactive"
-
 // ownerCounts reports whether a Failed executor is still its driver's to count. Spark counts an
 // executor whose pod it sees Failed towards spark.executor.maxNumFailures, but one deleted by
 // someone else as "deleted", not failed: deleting it first would hide real failures from the
@@ -341,7 +336,7 @@ const SparkInactiveLabel = "spark-exec-inactive"
 // is to delete failed executors itself; this cleanup is for the rest: executors of drivers that
 // are gone or done, and pod farms without a driver.
 func (r *FarmReconciler) ownerCounts(ctx context.Context, p *corev1.Pod) (bool, error) {
-	if p.Labels[SparkInactiveLabel] == "true" {
+	if p.Labels[quota.SparkInactiveLabel] == "true" {
 		return false, nil
 	}
 	ref := metav1.GetControllerOf(p)

@@ -815,7 +815,7 @@ func TestCleanUpFailedExecutors(t *testing.T) {
 				makePod("alice", "driver").label(sparkKey, "driver").running(0).obj(),
 				makePod("alice", "done").label(sparkKey, "driver").succeeded().finishedAt(time.Minute).obj(),
 				makeExec("alice", "counting").ownedBy("driver").failed().finishedAt(time.Minute).obj(),
-				makeExec("alice", "counted").ownedBy("driver").label(SparkInactiveLabel, "true").failed().finishedAt(time.Minute).obj(),
+				makeExec("alice", "counted").ownedBy("driver").label(quota.SparkInactiveLabel, "true").failed().finishedAt(time.Minute).obj(),
 				makeExec("alice", "driver-done").ownedBy("done").failed().finishedAt(time.Minute).obj(),
 				makeExec("alice", "driver-gone").ownedBy("gone").failed().finishedAt(time.Minute).obj(),
 			},

@@ -11,10 +11,25 @@ import (
 // reclaim.
 const SchedulerName = "farm-scheduler"
 
-// IsTerminating reports whether the pod has been asked to go away (it may still be running its
-// grace period, e.g. a Spark executor decommissioning).
+// SparkInactiveLabel is the label (value "true") Spark's driver puts on an executor pod it is
+// done with, when it does not delete such pods itself (deleteOnTermination=false).
+const SparkInactiveLabel = "spark-exec-inactive"
+
+// DecommissioningLabel is the label Spark puts on an executor it decommissions (its dynamic
+// allocation giving it back) when spark.kubernetes.executor.decommissionLabel names it, as the
+// spark-defaults.conf of `kubectl farm tenant add` does. Any value.
+const DecommissioningLabel = "farm.toinfn.it/decommissioning"
+
+// IsTerminating reports whether the pod has been asked to go away: deleted (it may still be
+// running its grace period, e.g. a Spark executor decommissioning), or marked by Spark as being
+// decommissioned or done with. Such an executor no longer counts for its farm and is never a
+// victim: it is already leaving.
 func IsTerminating(pod *corev1.Pod) bool {
-	return pod.DeletionTimestamp != nil
+	if pod.DeletionTimestamp != nil || pod.Labels[SparkInactiveLabel] == "true" {
+		return true
+	}
+	_, decommissioning := pod.Labels[DecommissioningLabel]
+	return decommissioning
 }
 
 // LeavingMargin is how long past its deletion deadline (the end of its grace period) a
@@ -24,8 +39,11 @@ const LeavingMargin = 15 * time.Second
 // IsLeaving reports whether a terminating pod is still expected to go and free its room: not past
 // its deletion deadline by more than LeavingMargin. One still there after that is stuck (as on a
 // node that went away) and holds its room.
+//
+// An executor Spark decommissions without deleting it has no deadline: it holds its room until
+// it exits.
 func IsLeaving(pod *corev1.Pod, now time.Time) bool {
-	return IsTerminating(pod) && now.Before(pod.DeletionTimestamp.Add(LeavingMargin))
+	return pod.DeletionTimestamp != nil && now.Before(pod.DeletionTimestamp.Add(LeavingMargin))
 }
 
 // IsFinished reports whether the pod's containers have stopped for good.

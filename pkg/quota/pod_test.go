@@ -162,6 +162,21 @@ func TestPodPredicates(t *testing.T) {
 			want: podStates{Terminating: true},
 		},
 		{
+			name: "running executor Spark decommissions (labelled, not deleted)",
+			pod:  p().node("node-1").phase(corev1.PodRunning).label(DecommissioningLabel, "").obj(),
+			want: podStates{Terminating: true},
+		},
+		{
+			name: "running executor Spark marked inactive",
+			pod:  p().node("node-1").phase(corev1.PodRunning).label(SparkInactiveLabel, "true").obj(),
+			want: podStates{Terminating: true},
+		},
+		{
+			name: "inactive label with another value: still running",
+			pod:  p().node("node-1").phase(corev1.PodRunning).label(SparkInactiveLabel, "false").obj(),
+			want: podStates{Assigned: true, Running: true},
+		},
+		{
 			name: "terminating unbound pod",
 			pod:  p().terminating().obj(),
 			want: podStates{Terminating: true},
@@ -240,16 +255,20 @@ func TestIsLeaving(t *testing.T) {
 	tests := []struct {
 		name     string
 		deletion *metav1.Time
+		labels   map[string]string
 		want     bool
 	}{
 		{name: "not terminating", want: false},
 		{name: "within its grace period", deletion: deadline(20 * time.Second), want: true},
 		{name: "past its deadline, within the margin", deletion: deadline(-LeavingMargin + time.Second), want: true},
 		{name: "past its deadline and the margin: stuck", deletion: deadline(-LeavingMargin - time.Second), want: false},
+		// Terminating, but with no deadline: it holds its room until it exits.
+		{name: "decommissioned by Spark, not deleted", labels: map[string]string{DecommissioningLabel: "true"}, want: false},
+		{name: "decommissioned by Spark and deleted", labels: map[string]string{DecommissioningLabel: "true"}, deletion: deadline(20 * time.Second), want: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: tc.deletion}}
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: tc.deletion, Labels: tc.labels}}
 			if got := IsLeaving(p, now); got != tc.want {
 				t.Errorf("IsLeaving = %v, want %v", got, tc.want)
 			}

@@ -54,6 +54,11 @@ func stuckDeleting() podOpt {
 	return func(p *corev1.Pod) { d := metav1.NewTime(time.Now().Add(-time.Hour)); p.DeletionTimestamp = &d }
 }
 
+// labelled adds a label to the pod.
+func labelled(key, value string) podOpt {
+	return func(p *corev1.Pod) { p.Labels[key] = value }
+}
+
 func nominatedTo(node string) podOpt {
 	return func(p *corev1.Pod) { p.Status.NominatedNodeName = node }
 }

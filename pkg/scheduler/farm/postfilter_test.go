@@ -40,6 +40,7 @@ import (
 
 	"github.com/toinfn/farm/pkg/apis/config"
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/pkg/quota"
 )
 
 // cluster is what a reclaim test starts from.
@@ -343,6 +344,22 @@ func TestPostFilter(t *testing.T) {
 		pod:         spark("carol", "w", "", cpu("2")),
 		wantCode:    fwk.Unschedulable,
 		wantMessage: "do not make enough room",
+	}, {
+		name: "an executor Spark decommissions is no victim and no longer counts for its farm",
+		cluster: cluster{
+			farms: []*farmv1alpha1.Farm{guaranteed("alice", 2), guaranteed("carol", 2)},
+			nodes: []*corev1.Node{testNode("n0", "4")},
+			pods: []*corev1.Pod{
+				spark("alice", "a1", "n0"), spark("alice", "a2", "n0"), spark("alice", "a3", "n0", startedAt(time.Minute)),
+				spark("alice", "decommissioning", "n0", startedAt(2*time.Minute), labelled(quota.DecommissioningLabel, "")),
+			},
+		},
+		// alice holds 3 executors, not 4: one over its minimum, the oldest of whom is not the
+		// youngest pod on the node.
+		pod:         spark("carol", "w", ""),
+		wantNode:    "n0",
+		wantEvicted: []string{"alice/a3"},
+		wantCode:    fwk.Success,
 	}, {
 		name: "an executor stuck in Terminating past its grace period holds its room: a victim is evicted",
 		cluster: cluster{

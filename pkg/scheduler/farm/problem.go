@@ -211,6 +211,11 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 			node.Leaving = true
 			continue
 		}
+		if quota.IsTerminating(v) {
+			// Stuck past its deadline, or decommissioned by Spark without a deadline: it holds
+			// its room, and evicting it again would free nothing sooner.
+			continue
+		}
 		owner, ok := p.farms.OwnerKey(v)
 		if !ok {
 			continue
