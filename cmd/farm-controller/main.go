@@ -10,7 +10,9 @@ import (
 
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/toinfn/farm/pkg/buildinfo"
 	"github.com/toinfn/farm/pkg/controller"
 )
 
@@ -41,6 +43,9 @@ func run() error {
 		return fmt.Errorf("unexpected arguments %q", args)
 	}
 
+	if err := buildinfo.Register(ctrlmetrics.Registry); err != nil {
+		return fmt.Errorf("registering the build info metric: %w", err)
+	}
 	logger := klog.Background()
 	ctrl.SetLogger(logger)
 	cfg, err := ctrl.GetConfig()
