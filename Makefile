@@ -73,7 +73,8 @@ build:
 version:
 	@echo $(VERSION)
 
-unit:
+# The demo's test runs kubectl against the demo's cluster.
+unit: kubectl
 	$(GO) test ./pkg/... ./cmd/...
 
 integration: build helm kubectl
