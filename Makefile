@@ -43,7 +43,8 @@ INSTALL_KUBE_VERSION := 1.30.0
 GIT_DESCRIBE   := $(shell git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null)
 VERSION        ?= $(if $(filter v%,$(GIT_DESCRIBE)),$(shell echo '$(GIT_DESCRIBE)' | sed -E 's/-([0-9]+)-g([0-9a-f]+)/-\1+\2/'),v0.0.0-dev$(if $(GIT_DESCRIBE),+$(GIT_DESCRIBE)))
 GIT_COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
-GIT_TREE_STATE ?= $(shell if [ -n "$$(git status --porcelain 2>/dev/null)" ]; then echo dirty; else echo clean; fi)
+# Dirty as `git describe --dirty` means it: changes to tracked files.
+GIT_TREE_STATE ?= $(shell if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then echo dirty; else echo clean; fi)
 BUILD_DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 # Evaluated once, so that every binary of one build carries the same values.
 VERSION        := $(VERSION)
