@@ -18,6 +18,11 @@ const name = "farm-scheduler"
 func newCommand() *cobra.Command {
 	cmd := app.NewSchedulerCommand(scheduler.PluginOptions()...)
 	cmd.Use = name
+	cmd.Long = `farm-scheduler is kube-scheduler with the Farm plugin: a second scheduler for the pods
+that ask for it (spec.schedulerName: farm-scheduler), which guarantees each Farm its minimum of
+executors and takes borrowed ones back for it. What follows is kube-scheduler's own description.
+
+` + cmd.Long
 	run := cmd.RunE
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if done, err := buildinfo.PrintVersionIfRequested(cmd.OutOrStdout(), versionLine(), cmd.Flags()); done || err != nil {
