@@ -79,10 +79,12 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 	}
 	// Refused before anything starts: the demo removes the file when it ends, so it must not be
 	// someone's kubeconfig.
-	if _, err := os.Stat(kubeconfigOut); err == nil {
-		return nil, fmt.Errorf("--kubeconfig-out %s: the file exists; the demo writes a new one and removes it at the end", kubeconfigOut)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("--kubeconfig-out %s: %w", kubeconfigOut, err)
+	if opts.kubeconfig == "" {
+		if _, err := os.Stat(kubeconfigOut); err == nil {
+			return nil, fmt.Errorf("--kubeconfig-out %s: the file exists; the demo writes a new one and removes it at the end", kubeconfigOut)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("--kubeconfig-out %s: %w", kubeconfigOut, err)
+		}
 	}
 	if err := logTo(logs); err != nil {
 		return nil, err
