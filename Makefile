@@ -1,6 +1,7 @@
 # Farm: elastic executor quotas for Kubernetes, as a second scheduler.
 #
-#   make build     build farm-scheduler, farm-controller and kubectl-farm into bin/
+#   make build     build farm-scheduler, farm-controller and kubectl-farm into bin/, stamped with VERSION
+#   make version   print the version `make build` stamps
 #   make test      unit and integration tests (real etcd and kube-apiserver, started in-process)
 #   make demo      the embedded demo: control plane, scheduler, controller, tenants arriving over time
 #   make generate  regenerate deepcopy code and CRDs from the API types
@@ -34,17 +35,47 @@ INSTALL_NAMESPACE := farm-system
 # manifests are rendered for the oldest Kubernetes the chart supports.
 INSTALL_KUBE_VERSION := 1.30.0
 
+# The version stamped into every binary (--version, kubectl farm version, the farm_build_info
+# metric): `git describe` of the nearest v* tag, made semver as Kubernetes does (v0.1.0-5-gabc1234
+# becomes v0.1.0-5+abc1234), or v0.0.0-dev+<commit> before the first tag. kube-scheduler parses
+# component-base's version at start, so it must be semver. Override with `make build VERSION=...`;
+# the Dockerfile passes these as build arguments (its context has no .git).
+GIT_DESCRIBE   := $(shell git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null)
+VERSION        ?= $(if $(filter v%,$(GIT_DESCRIBE)),$(shell echo '$(GIT_DESCRIBE)' | sed -E 's/-([0-9]+)-g([0-9a-f]+)/-\1+\2/'),v0.0.0-dev$(if $(GIT_DESCRIBE),+$(GIT_DESCRIBE)))
+GIT_COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+# Dirty as `git describe --dirty` means it: changes to tracked files.
+GIT_TREE_STATE ?= $(shell if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then echo dirty; else echo clean; fi)
+BUILD_DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# Evaluated once, so that every binary of one build carries the same values.
+VERSION        := $(VERSION)
+BUILD_DATE     := $(BUILD_DATE)
+# farm-scheduler's component-base version is the Kubernetes release it is built from (go.mod's
+# k8s.io/kubernetes), as kube-scheduler's: kube-scheduler takes its feature gates and emulation
+# version from it and refuses to start on Farm's v0.x. Farm's version goes in pkg/buildinfo.
+KUBE_VERSION   ?= $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
+KUBE_SEMVER     = $(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))
+VERSION_PKG    := k8s.io/component-base/version
+KUBE_LDFLAGS    = -X $(VERSION_PKG).gitVersion=$(KUBE_VERSION) -X $(VERSION_PKG).gitMajor=$(word 1,$(KUBE_SEMVER)) \
+	-X $(VERSION_PKG).gitMinor=$(word 2,$(KUBE_SEMVER))
+LDFLAGS        := -X $(VERSION_PKG).gitCommit=$(GIT_COMMIT) -X $(VERSION_PKG).gitTreeState=$(GIT_TREE_STATE) \
+	-X $(VERSION_PKG).buildDate=$(BUILD_DATE) -X github.com/toinfn/farm/pkg/buildinfo.farmVersion=$(VERSION) $(EXTRA_LDFLAGS)
+
 # The CapacityScheduling peer of the benchmarks: a module of its own (it builds on Kubernetes 1.35).
 PEER_MODULE := test/benchmark/peer/capacity-scheduler
 
-.PHONY: all build test unit integration bench soak generate verify demo clean helm kubectl manifests chart-files
+.PHONY: all build version test unit integration bench soak generate verify demo clean helm kubectl manifests chart-files
 
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/farm-scheduler ./cmd/farm-controller ./cmd/kubectl-farm
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS) $(KUBE_LDFLAGS)' -o $(BIN)/ ./cmd/farm-scheduler
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS) -X $(VERSION_PKG).gitVersion=$(VERSION)' -o $(BIN)/ ./cmd/farm-controller ./cmd/kubectl-farm
 
-unit:
+version:
+	@echo $(VERSION)
+
+# The demo's test runs kubectl against the demo's cluster.
+unit: kubectl
 	$(GO) test ./pkg/... ./cmd/...
 
 integration: build helm kubectl
@@ -78,7 +109,7 @@ helm:
 # The kubectl tests run the kubectl of the apiserver they test against: go.mod pins it as a tool,
 # with the same k8s.io/kubernetes version as the apiserver of the integration tests.
 kubectl:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl k8s.io/kubernetes/cmd/kubectl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/kubectl k8s.io/kubernetes/cmd/kubectl
 
 # The chart carries copies of the CRDs, the scheduler configuration and the dashboard (a chart
 # must be self-contained, and helm warns on every run about symbolic links); they are written here

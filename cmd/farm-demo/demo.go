@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -31,6 +33,9 @@ type options struct {
 	seed       int64
 	kubeconfig string
 	logFile    string
+	// kubeconfigOut is where the embedded cluster's kubeconfig is written for kubectl; empty
+	// means beside the log file.
+	kubeconfigOut string
 	// plan returns the tenants for a cluster of the given executor slots; nil draws them from
 	// seed with workload.Plan.
 	plan func(slots int32) []workload.Tenant
@@ -48,6 +53,8 @@ type cluster struct {
 	ft quota.Type
 	// stopped receives the error of a component the demo started, if one stops.
 	stopped <-chan error
+	// kubeconfig is the file kubectl reaches the embedded cluster with; empty on a real cluster.
+	kubeconfig string
 	// close stops what the demo started and removes what it created.
 	close func()
 }
@@ -58,11 +65,27 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 	if opts.nodes < 1 || opts.tenants < 1 || opts.duration < 0 {
 		return nil, fmt.Errorf("--nodes and --tenants must be at least 1 and --duration not negative")
 	}
+	if opts.kubeconfig != "" && opts.kubeconfigOut != "" {
+		return nil, fmt.Errorf("--kubeconfig-out is for the embedded cluster; with --kubeconfig, kubectl uses that one")
+	}
 	logs, err := openLog(opts.logFile)
 	if err != nil {
 		return nil, err
 	}
 	defer logs.Close()
+	kubeconfigOut := opts.kubeconfigOut
+	if kubeconfigOut == "" {
+		kubeconfigOut = filepath.Join(filepath.Dir(logs.Name()), "kubeconfig")
+	}
+	// Refused before anything starts: the demo removes the file when it ends, so it must not be
+	// someone's kubeconfig.
+	if opts.kubeconfig == "" {
+		if _, err := os.Stat(kubeconfigOut); err == nil {
+			return nil, fmt.Errorf("--kubeconfig-out %s: the file exists; the demo writes a new one and removes it at the end", kubeconfigOut)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("--kubeconfig-out %s: %w", kubeconfigOut, err)
+		}
+	}
 	if err := logTo(logs); err != nil {
 		return nil, err
 	}
@@ -71,7 +94,7 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 	progress := newProgress(out)
 	var c *cluster
 	if opts.kubeconfig == "" {
-		c, err = startEmbedded(ctx, progress, logs, opts.nodes)
+		c, err = startEmbedded(ctx, progress, logs, opts.nodes, kubeconfigOut)
 	} else {
 		c, err = connect(ctx, progress, opts.kubeconfig)
 	}
@@ -87,12 +110,16 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 }
 
 // startEmbedded starts etcd, kube-apiserver, the simulated nodes and their kubelet stand-in,
-// farm-scheduler and farm-controller, all in this process, telling each step as it happens.
-func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes int) (*cluster, error) {
+// farm-scheduler and farm-controller, all in this process, telling each step as it happens. It
+// writes a kubeconfig for the cluster to kubeconfigOut, removed when the cluster stops.
+func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes int, kubeconfigOut string) (*cluster, error) {
 	p := harness.NewProcess("farm-demo", logs)
 	ctx, cancel := context.WithCancel(ctx)
 	c := &cluster{ft: workload.Spark, close: func() {
 		progress.step("Stopping the embedded control plane")
+		if err := os.Remove(kubeconfigOut); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			progress.step("Could not remove %s: %v", kubeconfigOut, err)
+		}
 		cancel()
 		restore := quietStderr(logs)
 		p.Close()
@@ -104,6 +131,11 @@ func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes
 		cp := harness.StartControlPlane(p)
 		c.clientset, c.client = cp.Clientset, cp.Client
 		progress.step("Control plane ready at %s", cp.Config.Host)
+		if err := writeKubeconfig(cp.Kubeconfig, kubeconfigOut); err != nil {
+			return err
+		}
+		c.kubeconfig = kubeconfigOut
+		progress.step("Its kubeconfig, valid while the demo runs: kubectl --kubeconfig %s get farms -A", kubeconfigOut)
 
 		if _, err := cp.CreateNodes(ctx, "node", nodes, harness.DefaultNodeShape); err != nil {
 			return err
@@ -224,8 +256,12 @@ func runWorkload(ctx context.Context, out io.Writer, progress *progress, c *clus
 	}()
 	progress.step("Workload started; the farms as farm-controller reports them, every second:")
 
-	view := newLiveView(out, fmt.Sprintf("BORROWED: executors beyond the farm's minimum. RECLAIMING: being evicted for a farm below\n"+
-		"its minimum. EVICTED: reclaimed so far. Ctrl-C stops. Component logs: %s\n", logPath))
+	header := fmt.Sprintf("BORROWED: executors beyond the farm's minimum. RECLAIMING: being evicted for a farm below\n"+
+		"its minimum. EVICTED: reclaimed so far. Ctrl-C stops. Component logs: %s\n", logPath)
+	if c.kubeconfig != "" {
+		header += fmt.Sprintf("Look with kubectl: kubectl --kubeconfig %s get farms,pods -A\n", c.kubeconfig)
+	}
+	view := newLiveView(out, header)
 	board := &dashboard{client: c.client, drivers: drivers, obs: obs, slots: slots, duration: opts.duration}
 	var end <-chan time.Time
 	if opts.duration > 0 {
@@ -274,11 +310,29 @@ func openLog(path string) (*os.File, error) {
 	return os.Create(path)
 }
 
+// writeKubeconfig copies the control plane's kubeconfig (its administrator's credentials) to
+// path, readable by the user alone.
+func writeKubeconfig(from, path string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	return f.Close()
+}
+
 // logTo sends every component's structured logs (klog, and controller-runtime through it) to w,
 // so that the terminal shows only the demo.
 func logTo(w io.Writer) error {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
 	for name, value := range map[string]string{
 		"logtostderr":     "false",
 		"stderrthreshold": "FATAL",
@@ -288,7 +342,7 @@ func logTo(w io.Writer) error {
 		// Reclaims, bindings and status updates are logged at 2.
 		"v": "2",
 	} {
-		if err := fs.Set(name, value); err != nil {
+		if err := klogFlags.Set(name, value); err != nil {
 			return err
 		}
 	}

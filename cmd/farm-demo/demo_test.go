@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/toinfn/farm/test/harness"
 	"github.com/toinfn/farm/test/workload"
 )
 
@@ -15,11 +22,13 @@ import (
 // both nodes at once, borrowing six executors beyond her minimum of two; bob arrives later with
 // a minimum of four and finds no room, so farm-scheduler must take executors back from alice.
 func TestDemo(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "demo.kubeconfig")
 	opts := options{
-		nodes:    2,
-		tenants:  2,
-		duration: 10 * time.Second,
-		logFile:  filepath.Join(t.TempDir(), "farm-demo.log"),
+		nodes:         2,
+		tenants:       2,
+		duration:      10 * time.Second,
+		logFile:       filepath.Join(t.TempDir(), "farm-demo.log"),
+		kubeconfigOut: kubeconfig,
 		plan: func(slots int32) []workload.Tenant {
 			return []workload.Tenant{
 				{Name: "alice", Min: 2, Initial: slots, Executors: slots, JobLength: time.Hour},
@@ -27,11 +36,39 @@ func TestDemo(t *testing.T) {
 			}
 		},
 	}
-	var out bytes.Buffer
-	s, err := run(context.Background(), &out, opts)
+	var out syncBuffer
+	var s *summary
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s, err = run(context.Background(), &out, opts)
+	}()
+
+	// While the demo runs, the real kubectl reaches its cluster with the kubeconfig it printed.
+	var listed harness.CommandResult
+	waitErr := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		select {
+		case <-done:
+			return false, errors.New("the demo ended first")
+		default:
+		}
+		if _, err := os.Stat(kubeconfig); err != nil {
+			return false, nil
+		}
+		listed = harness.RunCommand(ctx, t, nil, "kubectl", "--kubeconfig", kubeconfig, "get", "farms", "-A")
+		return listed.ExitCode == 0 && strings.Contains(listed.Stdout, "jupyter-alice"), nil
+	})
+	<-done
 	t.Logf("demo output:\n%s", out.String())
 	if err != nil {
 		t.Fatalf("demo failed: %v", err)
+	}
+	if waitErr != nil {
+		t.Errorf("kubectl --kubeconfig %s get farms -A never listed alice's Farm: %v\nstdout:\n%s\nstderr:\n%s", kubeconfig, waitErr, listed.Stdout, listed.Stderr)
+	}
+	if _, err := os.Stat(kubeconfig); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the kubeconfig of the stopped cluster is still there (%v)", err)
 	}
 
 	if s.slots != 8 || s.nodes != 2 {
@@ -57,7 +94,8 @@ func TestDemo(t *testing.T) {
 
 	// What a newcomer reads: the startup steps, the live view of both farms, the summary.
 	for _, want := range []string{
-		"Control plane ready", "farm-scheduler started", "farm-controller started",
+		"Control plane ready", "kubectl --kubeconfig " + kubeconfig + " get farms -A",
+		"farm-scheduler started", "farm-controller started",
 		"FARM", "alice/jupyter-alice", "bob/jupyter-bob",
 		"Summary after", "Cluster utilization",
 	} {
@@ -65,4 +103,65 @@ func TestDemo(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+}
+
+// A kubeconfig the demo would overwrite and then remove, or one for a cluster it does not start,
+// is refused before anything starts.
+func TestKubeconfigOutRefused(t *testing.T) {
+	existing := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(existing, []byte("someone's kubeconfig"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		opts    options
+		wantErr string
+	}{
+		{
+			name:    "an existing file",
+			opts:    options{kubeconfigOut: existing},
+			wantErr: "--kubeconfig-out " + existing + ": the file exists",
+		},
+		{
+			name:    "with a real cluster's kubeconfig",
+			opts:    options{kubeconfigOut: filepath.Join(t.TempDir(), "new"), kubeconfig: existing},
+			wantErr: "--kubeconfig-out is for the embedded cluster",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.nodes, opts.tenants, opts.duration = 1, 1, time.Second
+			opts.logFile = filepath.Join(t.TempDir(), "farm-demo.log")
+			var out bytes.Buffer
+			_, err := run(context.Background(), &out, opts)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got error %v, want one saying %q", err, tc.wantErr)
+			}
+			if strings.Contains(out.String(), "Starting etcd") {
+				t.Errorf("the demo started a cluster before refusing:\n%s", out.String())
+			}
+			if data, err := os.ReadFile(existing); err != nil || string(data) != "someone's kubeconfig" {
+				t.Errorf("%s changed: %q, %v", existing, data, err)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer the demo writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

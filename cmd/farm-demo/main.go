@@ -30,6 +30,7 @@ func main() {
 	fs.Int64Var(&opts.seed, "seed", 1, "Seed of the workload: the same seed gives the same tenants, minimums, arrivals and job lengths.")
 	fs.StringVar(&opts.kubeconfig, "kubeconfig", "", "Run on the cluster of this kubeconfig instead of an embedded one; farm-scheduler and farm-controller must be installed there. The tenants' namespaces are created and deleted at the end.")
 	fs.StringVar(&opts.logFile, "log-file", "", "Where the components' logs go (default: a file in a new temporary directory).")
+	fs.StringVar(&opts.kubeconfigOut, "kubeconfig-out", "", "Where to write a kubeconfig of the embedded cluster, for kubectl while the demo runs; it must not exist, and is removed at the end (default: kubeconfig beside the log file).")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "farm-demo: unexpected arguments %q\n", fs.Args())

@@ -9,12 +9,11 @@ import (
 	_ "k8s.io/component-base/logs/json/register"
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"
 	_ "k8s.io/component-base/metrics/prometheus/version"
-	"k8s.io/kubernetes/cmd/kube-scheduler/app"
 
-	"github.com/toinfn/farm/pkg/scheduler"
+	"github.com/toinfn/farm/pkg/buildinfo"
 )
 
 func main() {
-	command := app.NewSchedulerCommand(scheduler.PluginOptions()...)
-	os.Exit(cli.Run(command))
+	buildinfo.RegisterLegacy()
+	os.Exit(cli.Run(newCommand()))
 }

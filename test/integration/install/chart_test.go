@@ -29,6 +29,7 @@ func TestHelmLint(t *testing.T) {
 		{name: "no admission policy, one replica each", args: []string{
 			"--set", "admissionPolicy.enabled=false", "--set", "scheduler.replicas=1", "--set", "controller.replicas=1",
 		}},
+		{name: "scheduler settings", args: nonDefaultSchedulerSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,10 +89,18 @@ func TestChartShipsTheShippedFiles(t *testing.T) {
 	objs := render(t, append(append([]string{}, installArgs...), everythingOn...)...)
 
 	t.Run("scheduler configuration", func(t *testing.T) {
-		cm := find(t, objs, "ConfigMap", "farm-scheduler-config")
-		data, _, _ := unstructured.NestedString(cm.Object, "data", "scheduler-config.yaml")
-		if data != string(manifests.SchedulerConfig) {
-			t.Errorf("ConfigMap farm-scheduler-config differs from manifests/scheduler/scheduler-config.yaml:\n%s", data)
+		// With the chart's default values, the shipped configuration with its Lease in the
+		// release namespace and kube-scheduler's default percentageOfNodesToScore said aloud.
+		want := map[string]any{}
+		if err := yaml.Unmarshal(manifests.SchedulerConfig, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := unstructured.SetNestedField(want, installNamespace, "leaderElection", "resourceNamespace"); err != nil {
+			t.Fatal(err)
+		}
+		want["percentageOfNodesToScore"] = int64(0)
+		if got := renderedSchedulerConfig(t, objs); !jsonEqual(t, got, want) {
+			t.Errorf("ConfigMap farm-scheduler-config differs from manifests/scheduler/scheduler-config.yaml:\n%v\nwant\n%v", got, want)
 		}
 	})
 
@@ -173,9 +182,9 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	schedulerLease, _, _ := unstructured.NestedString(cfg, "leaderElection", "resourceName")
-	schedulerLeaseNS, _, _ := unstructured.NestedString(cfg, "leaderElection", "resourceNamespace")
+	// Both Leases in the release namespace: the components write nothing in kube-system.
 	want := map[string][]string{
-		"Role " + schedulerLeaseNS + "/farm-scheduler-leader-election":  {schedulerLease},
+		"Role " + installNamespace + "/farm-scheduler-leader-election":  {schedulerLease},
 		"Role " + installNamespace + "/farm-controller-leader-election": {controller.LeaderElectionID},
 	}
 	if !jsonEqual(t, leases, want) {

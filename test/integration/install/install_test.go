@@ -101,6 +101,10 @@ func TestInstalledChart(t *testing.T) {
 		testMetricsExported(ctx, t, sched, ctrl, token)
 	})
 
+	t.Run("build info names the stamped version", func(t *testing.T) {
+		testBuildInfo(ctx, t, token, sched, ctrl)
+	})
+
 	t.Run("metrics only for callers allowed to get /metrics", func(t *testing.T) {
 		testMetricsAccess(ctx, t, token, sched, ctrl)
 	})

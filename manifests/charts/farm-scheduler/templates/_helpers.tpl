@@ -34,12 +34,36 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/*
-The shipped scheduler configuration (manifests/scheduler/scheduler-config.yaml, linked into
-files/), decoded. The chart reads its leader election lease from here so RBAC names the lease the
-scheduler really takes.
+The scheduler configuration: the shipped one (manifests/scheduler/scheduler-config.yaml, copied
+into files/) with the values of scheduler.config set into it, and its leader election Lease in the
+release namespace. farm-scheduler validates the result at start. RBAC reads the Lease from here,
+so it names the Lease the scheduler really takes.
 */}}
 {{- define "farm.schedulerConfig" -}}
-{{- .Files.Get "files/scheduler-config.yaml" -}}
+{{- $cfg := .Files.Get "files/scheduler-config.yaml" | fromYaml -}}
+{{- $v := .Values.scheduler.config -}}
+{{- $_ := set $cfg "clientConnection" (merge (dict "qps" $v.clientConnection.qps "burst" $v.clientConnection.burst) ($cfg.clientConnection | default dict)) -}}
+{{- $_ = set $cfg "percentageOfNodesToScore" $v.percentageOfNodesToScore -}}
+{{- $_ = set $cfg.leaderElection "resourceNamespace" .Release.Namespace -}}
+{{- range $cfg.profiles -}}
+{{- range .plugins.multiPoint.enabled -}}
+{{- if eq .name "Farm" -}}
+{{- $_ = set . "weight" $v.packing.weight -}}
+{{- end -}}
+{{- end -}}
+{{- if not $v.packing.enabled -}}
+{{- /* The profile then runs Farm at every extension point but Score. */ -}}
+{{- $_ = set .plugins "score" (dict "disabled" (list (dict "name" "Farm"))) -}}
+{{- end -}}
+{{- range .pluginConfig -}}
+{{- if eq .name "Farm" -}}
+{{- $_ = set .args "triggerInterval" $v.triggerInterval -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+# Rendered by the farm-scheduler chart: manifests/scheduler/scheduler-config.yaml with the chart's
+# scheduler.config values (see the chart's values.yaml) and its Lease in the release namespace.
+{{ toYaml $cfg }}
 {{- end -}}
 
 
