@@ -16,7 +16,7 @@ var (
 	reclaimAttempts = metrics.NewCounterVec(&metrics.CounterOpts{
 		Subsystem:      "farm",
 		Name:           "reclaim_attempts_total",
-		Help:           "Times a pod of a farm below its minimum fit nowhere and the scheduler tried to reclaim borrowed executors for it, by the waiting pod's farm.",
+		Help:           "Times a pod of a farm below its minimum fit nowhere and the scheduler tried to reclaim borrowed executors for it, by the farm that guarantees the waiting pod (a driver's: the farm it starts).",
 		StabilityLevel: metrics.ALPHA,
 	}, farmLabels)
 	evictionsTotal = metrics.NewCounterVec(&metrics.CounterOpts{
@@ -28,7 +28,7 @@ var (
 	roomTakenTotal = metrics.NewCounterVec(&metrics.CounterOpts{
 		Subsystem:      "farm",
 		Name:           "reclaim_room_taken_total",
-		Help:           "Times room a reclaim made for a waiting pod was taken by another pod (another scheduler's, or one of higher priority) before the waiting pod landed, by the waiting pod's farm.",
+		Help:           "Times room a reclaim made for a waiting pod was taken by another pod (another scheduler's, or one of higher priority) before the waiting pod landed, by the farm that guarantees the waiting pod.",
 		StabilityLevel: metrics.ALPHA,
 	}, farmLabels)
 	guaranteedSchedulingSeconds = metrics.NewHistogramVec(&metrics.HistogramOpts{
