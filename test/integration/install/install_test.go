@@ -568,50 +568,6 @@ func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *compone
 	}
 }
 
-// farmSeries is a series of metric labelled with a Farm's namespace and name.
-type farmSeries struct{ metric, namespace, farm string }
-
-func (s farmSeries) in(families map[string]*dto.MetricFamily) bool {
-	mf := families[s.metric]
-	if mf == nil {
-		return false
-	}
-	return slices.ContainsFunc(mf.GetMetric(), func(m *dto.Metric) bool {
-		l := labelMap(m)
-		return l["namespace"] == s.namespace && l["farm"] == s.farm
-	})
-}
-
-// farmLabelProblems lists the series that name a Farm otherwise than by the namespace and farm
-// labels: a farm label without a namespace, a farm written namespace/name, or the old
-// victim_farm label.
-func farmLabelProblems(families map[string]*dto.MetricFamily) []string {
-	var problems []string
-	for _, name := range slices.Sorted(maps.Keys(families)) {
-		for _, m := range families[name].GetMetric() {
-			l := labelMap(m)
-			farm, hasFarm := l["farm"]
-			switch {
-			case hasFarm && l["namespace"] == "":
-				problems = append(problems, fmt.Sprintf("%s%v has a farm label but no namespace", name, l))
-			case strings.Contains(farm, "/"):
-				problems = append(problems, fmt.Sprintf("%s%v names its farm namespace/name", name, l))
-			case l["victim_farm"] != "" || l["victim_namespace"] != "":
-				problems = append(problems, fmt.Sprintf("%s%v still has victim labels", name, l))
-			}
-		}
-	}
-	return problems
-}
-
-func labelMap(m *dto.Metric) map[string]string {
-	l := map[string]string{}
-	for _, p := range m.GetLabel() {
-		l[p.GetName()] = p.GetValue()
-	}
-	return l
-}
-
 // prometheusMetrics are made by Prometheus itself, not by a scraped target.
 var prometheusMetrics = map[string]bool{"up": true}
 
