@@ -98,6 +98,7 @@ soak: build
 	$(GO) test -run '^$$' -fuzz '^FuzzSolve$$' -fuzztime $(FUZZ_TIME) ./pkg/reclaim/
 	$(GO) test -run '^$$' -fuzz '^FuzzApportion$$' -fuzztime $(FUZZ_TIME) ./pkg/quota/
 	$(GO) test -run '^$$' -fuzz '^FuzzUsageAddRemove$$' -fuzztime $(FUZZ_TIME) ./pkg/quota/
+	$(GO) test -run '^$$' -fuzz '^FuzzStagesPartitionUsage$$' -fuzztime $(FUZZ_TIME) ./pkg/quota/
 
 helm:
 	@# The module version recorded in the binary: `helm version` prints only major.minor for go install builds.

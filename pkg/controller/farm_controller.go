@@ -114,7 +114,7 @@ func (r *FarmReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	farm := &farmv1alpha1.Farm{}
 	if err := r.Get(ctx, req.NamespacedName, farm); err != nil {
 		if apierrors.IsNotFound(err) {
-			forgetMetrics(req.Namespace, req.Name)
+			forgetMetrics(req.NamespacedName)
 			r.forget(req.NamespacedName)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
@@ -271,7 +271,7 @@ func (r *FarmReconciler) cleanUpFailed(ctx context.Context, o *observation) (tim
 		}
 		if err == nil {
 			deleted = append(deleted, p.Name)
-			failedCleaned.WithLabelValues(quota.Key(o.farm).String()).Inc()
+			failedCleaned.WithLabelValues(o.farm.Namespace, o.farm.Name).Inc()
 		}
 	}
 	return next, nil
@@ -319,7 +319,7 @@ func (r *FarmReconciler) observeWaiting(o *observation) {
 	}
 	since, was := r.waitingSince[key]
 	if was {
-		belowMinWaiting.WithLabelValues(key).Add(now.Sub(since).Seconds())
+		belowMinWaiting.WithLabelValues(o.farm.Namespace, o.farm.Name).Add(now.Sub(since).Seconds())
 	}
 	if o.state.GuaranteedDemand() > 0 {
 		r.waitingSince[key] = now

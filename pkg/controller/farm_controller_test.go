@@ -905,7 +905,7 @@ func TestCleanUpFailedExecutors(t *testing.T) {
 			if k == (types.NamespacedName{}) {
 				k = key("alice", "spark")
 			}
-			metric := failedCleaned.WithLabelValues(k.String())
+			metric := failedCleaned.WithLabelValues(k.Namespace, k.Name)
 			before := testutil.ToFloat64(metric)
 
 			res, err := r.Reconcile(t.Context(), reconcile.Request{NamespacedName: k})
@@ -1142,7 +1142,7 @@ func TestBelowMinWaitingMetric(t *testing.T) {
 	clock := newClock(0)
 	r := &FarmReconciler{Client: c, FailedRetention: time.Minute, now: clock.now}
 	req := reconcile.Request{NamespacedName: key("metrics", "spark")}
-	metric := belowMinWaiting.WithLabelValues("metrics/spark")
+	metric := belowMinWaiting.WithLabelValues("metrics", "spark")
 	start := testutil.ToFloat64(metric)
 
 	steps := []struct {

@@ -22,6 +22,8 @@ type observation struct {
 	// reclaiming counts executors being reclaimed; lastReclaim is the latest reclaim mark.
 	reclaiming  int32
 	lastReclaim *metav1.Time
+	// stages counts the owned executors by stage, each once, for the metrics.
+	stages map[quota.Stage]int32
 }
 
 // observe counts a Farm's executors with the shared rules: ownership among the Farms of its
@@ -44,7 +46,7 @@ func observe(ctx context.Context, c client.Reader, farm *farmv1alpha1.Farm) (*ob
 	}
 	snap := quota.NewSnapshot(farms, pods, quota.SchedulerName)
 	st, _ := snap.State(key)
-	o := &observation{farm: farm, state: st}
+	o := &observation{farm: farm, state: st, stages: map[quota.Stage]int32{}}
 	if owner, ok := snap.ConflictsWith(key); ok {
 		o.conflictWith = owner.String()
 	}
@@ -53,6 +55,7 @@ func observe(ctx context.Context, c client.Reader, farm *farmv1alpha1.Farm) (*ob
 			continue
 		}
 		o.owned = append(o.owned, p)
+		o.stages[quota.StageOf(p)]++
 		if quota.IsBeingReclaimed(p) {
 			o.reclaiming++
 		}

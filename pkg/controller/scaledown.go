@@ -88,7 +88,7 @@ func (s *scaleDown) run(ctx context.Context, o *observation) (time.Duration, err
 			errs = append(errs, err)
 			continue
 		}
-		scaleDownEvictions.WithLabelValues(key.String()).Inc()
+		scaleDownEvictions.WithLabelValues(key.Namespace, key.Name).Inc()
 		klog.FromContext(ctx).V(2).Info("Scaled an executor down", "farm", key, "executor", klog.KObj(p))
 	}
 	s.mu.Lock()

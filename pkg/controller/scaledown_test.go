@@ -238,7 +238,7 @@ func TestScaleDown(t *testing.T) {
 			clock := newClock(0)
 			s := &scaleDown{interval: interval, now: clock.now, triggers: map[types.NamespacedName]*scaleDownTrigger{}}
 			k := quota.Key(tc.farm)
-			metric := scaleDownEvictions.WithLabelValues(k.String())
+			metric := scaleDownEvictions.WithLabelValues(k.Namespace, k.Name)
 			before := testutil.ToFloat64(metric)
 			pods := tc.pods
 			var rec *evictionRecorder
@@ -457,7 +457,7 @@ func TestFarmReconcilerForgetsADeletedFarm(t *testing.T) {
 			}
 			k := quota.Key(tc.farm)
 			req := reconcile.Request{NamespacedName: k}
-			waiting := belowMinWaiting.WithLabelValues(k.String())
+			waiting := belowMinWaiting.WithLabelValues(k.Namespace, k.Name)
 			before := testutil.ToFloat64(waiting)
 			reconcileOK := func(step string) reconcile.Result {
 				t.Helper()

@@ -169,7 +169,7 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 		return false, err
 	}
 
-	evictionsTotal.WithLabelValues(victimFarm.String()).Inc()
+	evictionsTotal.WithLabelValues(victimFarm.Namespace, victimFarm.Name).Inc()
 	preemptorFarm := "(none)"
 	if f, ok := p.farms.OwnerKey(waiting); ok {
 		preemptorFarm = f.String()

@@ -269,7 +269,7 @@ func (p *Plugin) PostBind(_ context.Context, state fwk.CycleState, pod *corev1.P
 	if err != nil || s.farm == nil || !s.state.BelowMin() {
 		return
 	}
-	guaranteedSchedulingSeconds.WithLabelValues(quota.Key(s.farm).String()).Observe(time.Since(pod.CreationTimestamp.Time).Seconds())
+	guaranteedSchedulingSeconds.WithLabelValues(s.farm.Namespace, s.farm.Name).Observe(time.Since(pod.CreationTimestamp.Time).Seconds())
 }
 
 // retryOnCadence moves a guaranteed pod the plugin could not help yet back to the active queue

@@ -87,7 +87,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		}
 	}
 	farmKey := quota.Key(current.Farm)
-	reclaimAttempts.WithLabelValues(farmKey.String()).Inc()
+	reclaimAttempts.WithLabelValues(farmKey.Namespace, farmKey.Name).Inc()
 
 	// 1) Plan for every guaranteed pod of the farm type.
 	in, err := p.gatherReclaim(ctx, pod, quota.TypeOf(current.Farm), m, driver)
@@ -186,7 +186,7 @@ func (p *Plugin) noticeRoomTaken(logger klog.Logger, pod *corev1.Pod, farm types
 	if in.claimedIndex >= 0 && (in.problem.Nodes[in.claimedIndex].Leaving || (placement.Node == in.claimedIndex && len(placement.Victims) == 0)) {
 		return
 	}
-	roomTakenTotal.WithLabelValues(farm.String()).Inc()
+	roomTakenTotal.WithLabelValues(farm.Namespace, farm.Name).Inc()
 	msg := fmt.Sprintf("Room made on node %s for this pod was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed)
 	p.handle.EventRecorder().Eventf(pod, nil, corev1.EventTypeWarning, EventRoomTaken, "Scheduling", msg)
 	logger.V(2).Info("Room made by a reclaim was taken", "pod", klog.KObj(pod), "node", in.claimed)

@@ -671,7 +671,7 @@ func TestPostFilterNoticesRoomTaken(t *testing.T) {
 				pods:  append(tc.pods, w),
 			})
 			roomTaken := func() float64 {
-				v, err := testutil.GetCounterMetricValue(roomTakenTotal.WithLabelValues("carol/f"))
+				v, err := testutil.GetCounterMetricValue(roomTakenTotal.WithLabelValues("carol", "f"))
 				if err != nil {
 					t.Fatal(err)
 				}

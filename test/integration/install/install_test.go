@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/component-base/metrics/testutil"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -474,7 +477,7 @@ func wantEqual[T comparable](t *testing.T, what string, got, want T) {
 
 // testMetricsExported drives reclaim, a scale-down and a Failed executor so every per-farm series
 // exists, then scrapes both components until each metric the dashboard and the alerts use is
-// there.
+// there, with the series of the story's farms under their namespace and farm labels.
 func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *component, token string) {
 	want := usedMetrics(t)
 	t.Logf("metrics used by the dashboard and the alerts: %v", want)
@@ -522,9 +525,23 @@ func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *compone
 		t.Fatalf("lowering lender's maxExecutors as the cluster admin: %v", err)
 	}
 
+	// Series the story leaves, each under its Farm's namespace and name as separate labels:
+	// attempts and binding time under the waiting executor's farm, evictions under the evicted's.
+	wantSeries := []farmSeries{
+		{"farm_reclaim_attempts_total", "install-guaranteed", "guaranteed"},
+		{"farm_guaranteed_pod_scheduling_duration_seconds", "install-guaranteed", "guaranteed"},
+		{"farm_reclaim_evictions_total", "install-lender", "lender"},
+		{"farm_failed_executors_deleted_total", "install-lender", "lender"},
+		{"farm_scaledown_evictions_total", "install-lender", "lender"},
+		{"farm_executors", "install-lender", "lender"},
+		{"farm_underquota_executors", "install-guaranteed", "guaranteed"},
+	}
 	var missing []string
+	var missingSeries []farmSeries
+	var families map[string]*dto.MetricFamily
 	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		exported := map[string]bool{}
+		families = map[string]*dto.MetricFamily{}
 		for _, c := range []*component{sched, ctrl} {
 			if c.process.Exited() {
 				return false, fmt.Errorf("%s exited", c.name)
@@ -536,12 +553,22 @@ func testMetricsExported(ctx context.Context, t *testing.T, sched, ctrl *compone
 			for name := range metricFamilies(body) {
 				exported[name] = true
 			}
+			parsed, err := testutil.TextToMetricFamilies(bytes.NewReader(body))
+			if err != nil {
+				return false, fmt.Errorf("parsing the metrics of %s: %w", c.name, err)
+			}
+			maps.Copy(families, parsed)
 		}
 		missing = slices.DeleteFunc(slices.Clone(want), func(m string) bool { return exported[m] })
-		return len(missing) == 0, nil
+		missingSeries = slices.DeleteFunc(slices.Clone(wantSeries), func(s farmSeries) bool { return s.in(families) })
+		return len(missing) == 0 && len(missingSeries) == 0, nil
 	})
 	if err != nil {
-		t.Errorf("metrics used by the dashboard or the alerts but not exported by farm-scheduler or farm-controller: %v (%v)", missing, err)
+		t.Errorf("metrics used by the dashboard or the alerts but not exported by farm-scheduler or farm-controller: %v; "+
+			"series not exported: %v (%v)", missing, missingSeries, err)
+	}
+	for _, problem := range farmLabelProblems(families) {
+		t.Error(problem)
 	}
 }
 
@@ -575,22 +602,8 @@ func usedMetrics(t *testing.T) []string {
 			exprs = append(exprs, target.Expr)
 		}
 	}
-	rules := ofKind(render(t, append(append([]string{}, installArgs...), everythingOn...)...), "PrometheusRule")
-	if len(rules) != 1 {
-		t.Fatalf("the chart renders %d PrometheusRules, want 1", len(rules))
-	}
-	groups, _, _ := unstructured.NestedSlice(rules[0].Object, "spec", "groups")
-	alerts := 0
-	for _, g := range groups {
-		rs, _, _ := unstructured.NestedSlice(g.(map[string]any), "rules")
-		for _, r := range rs {
-			expr, _, _ := unstructured.NestedString(r.(map[string]any), "expr")
-			exprs = append(exprs, expr)
-			alerts++
-		}
-	}
-	if alerts == 0 {
-		t.Fatal("the PrometheusRule has no rules")
+	for _, r := range alertRules(t) {
+		exprs = append(exprs, r.Expr)
 	}
 	var names []string
 	for _, e := range exprs {

@@ -3,11 +3,14 @@ package install
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -92,4 +95,82 @@ func serviceAccountToken(ctx context.Context, t *testing.T, name string) string 
 		t.Fatalf("requesting a token for %s: %v", name, err)
 	}
 	return tr.Status.Token
+}
+
+// farmSeries is a series of metric labelled with a Farm's namespace and name.
+type farmSeries struct{ metric, namespace, farm string }
+
+func (s farmSeries) in(families map[string]*dto.MetricFamily) bool {
+	mf := families[s.metric]
+	if mf == nil {
+		return false
+	}
+	return slices.ContainsFunc(mf.GetMetric(), func(m *dto.Metric) bool {
+		l := labelMap(m)
+		return l["namespace"] == s.namespace && l["farm"] == s.farm
+	})
+}
+
+// farmLabelProblems lists the series that name a Farm otherwise than by the namespace and farm
+// labels: a farm label without a namespace, a farm written namespace/name, or the old
+// victim_farm label.
+func farmLabelProblems(families map[string]*dto.MetricFamily) []string {
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(families)) {
+		for _, m := range families[name].GetMetric() {
+			l := labelMap(m)
+			farm, hasFarm := l["farm"]
+			switch {
+			case hasFarm && l["namespace"] == "":
+				problems = append(problems, fmt.Sprintf("%s%v has a farm label but no namespace", name, l))
+			case strings.Contains(farm, "/"):
+				problems = append(problems, fmt.Sprintf("%s%v names its farm namespace/name", name, l))
+			case l["victim_farm"] != "" || l["victim_namespace"] != "":
+				problems = append(problems, fmt.Sprintf("%s%v still has victim labels", name, l))
+			}
+		}
+	}
+	return problems
+}
+
+func labelMap(m *dto.Metric) map[string]string {
+	l := map[string]string{}
+	for _, p := range m.GetLabel() {
+		l[p.GetName()] = p.GetValue()
+	}
+	return l
+}
+
+func TestFarmLabelProblems(t *testing.T) {
+	family := func(name string, labels ...map[string]string) *dto.MetricFamily {
+		mf := &dto.MetricFamily{Name: ptr.To(name)}
+		for _, l := range labels {
+			m := &dto.Metric{}
+			for k, v := range l {
+				m.Label = append(m.Label, &dto.LabelPair{Name: ptr.To(k), Value: ptr.To(v)})
+			}
+			mf.Metric = append(mf.Metric, m)
+		}
+		return mf
+	}
+	tests := []struct {
+		name   string
+		family *dto.MetricFamily
+		want   int
+	}{
+		{"namespace and farm", family("farm_executors", map[string]string{"namespace": "a", "farm": "f", "state": "running"}), 0},
+		{"no farm at all", family("farm_build_info", map[string]string{"version": "v1"}), 0},
+		{"farm without namespace", family("farm_executors", map[string]string{"farm": "f"}), 1},
+		{"farm as namespace/name", family("farm_executors", map[string]string{"namespace": "a", "farm": "a/f"}), 1},
+		{"victim labels", family("farm_reclaim_evictions_total", map[string]string{"victim_farm": "a/f"}), 1},
+		{"one bad series of two", family("farm_min_executors", map[string]string{"namespace": "a", "farm": "f"}, map[string]string{"farm": "a/g"}), 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := farmLabelProblems(map[string]*dto.MetricFamily{tc.family.GetName(): tc.family})
+			if len(got) != tc.want {
+				t.Errorf("farmLabelProblems = %q, want %d problems", got, tc.want)
+			}
+		})
+	}
 }

@@ -55,23 +55,24 @@ func TestMetricNames(t *testing.T) {
 		expr string
 		want []string
 	}{
-		{expr: `farm_executors{state="running",farm=~"$farm"}`, want: []string{"farm_executors"}},
+		{expr: `farm_executors{state="running",namespace=~"$namespace",farm=~"$farm"}`, want: []string{"farm_executors"}},
 		{expr: `up`, want: []string{"up"}},
 		{
-			expr: `(farm_quota_executors{quota="under"} > 0) and on (farm) (farm_executors{state="pending"} > 0)`,
-			want: []string{"farm_quota_executors", "farm_executors"},
+			expr: `(farm_underquota_executors > 0) and on (namespace, farm) (farm_executors{state="pending"} > 0)`,
+			want: []string{"farm_underquota_executors", "farm_executors"},
 		},
 		{
 			expr: `histogram_quantile(0.95, sum by (le) (rate(farm_guaranteed_pod_scheduling_duration_seconds_bucket{farm=~"$farm"}[$__rate_interval])))`,
 			want: []string{"farm_guaranteed_pod_scheduling_duration_seconds_bucket"},
 		},
 		{
-			expr: `sum by (victim_farm) (increase(farm_reclaim_evictions_total[30m])) > 20`,
+			expr: `sum by (namespace, farm) (increase(farm_reclaim_evictions_total[30m])) > 20`,
 			want: []string{"farm_reclaim_evictions_total"},
 		},
 		{expr: `absent(up{job="farm-scheduler", namespace="farm-system"} == 1)`, want: []string{"up"}},
 		{expr: `count(a > 0) or vector(0)`, want: []string{"a"}},
-		{expr: `label_values(farm_limit_executors, farm)`, want: []string{"farm_limit_executors"}},
+		{expr: `label_values(farm_executors, cluster)`, want: []string{"farm_executors"}},
+		{expr: `label_values(farm_executors{cluster=~"$cluster"}, namespace)`, want: []string{"farm_executors"}},
 		{expr: `rate(x_total[5m]) * 1e3 offset 5m`, want: []string{"x_total"}},
 	}
 	for _, tc := range tests {
