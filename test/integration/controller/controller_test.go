@@ -60,8 +60,8 @@ func TestBinaryRefusesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown flag":       {args: []string{"--leader-elekt"}, want: "flag provided but not defined: -leader-elekt"},
-		"stray argument":     {args: []string{"extra"}, want: `unexpected arguments ["extra"]`},
+		"unknown flag":       {args: []string{"--leader-elekt"}, want: "unknown flag: --leader-elekt"},
+		"stray argument":     {args: []string{"extra"}, want: `farm-controller takes no arguments, got ["extra"]`},
 		"missing kubeconfig": {args: []string{"--kubeconfig=/nonexistent/kubeconfig"}, want: "/nonexistent/kubeconfig"},
 	}
 	for name, tc := range tests {
