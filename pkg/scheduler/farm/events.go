@@ -19,3 +19,14 @@ const (
 	// EventReclaimPending is recorded on the waiting pod while victim farms' hysteresis runs.
 	EventReclaimPending = "ReclaimPending"
 )
+
+// Reasons of the events farm-scheduler records on Farms, which outlive the pods a reclaim is
+// about. ReclaimBlocked and RoomTaken are recorded on the waiting pod's Farm too.
+const (
+	// EventExecutorsReclaimed is recorded on a farm that lost borrowed executors in a trigger
+	// interval: how many, for whom.
+	EventExecutorsReclaimed = "ExecutorsReclaimed"
+	// EventReclaimedForGuarantee is recorded on a farm executors were reclaimed for in a trigger
+	// interval: how many, from whom.
+	EventReclaimedForGuarantee = "ReclaimedForGuarantee"
+)

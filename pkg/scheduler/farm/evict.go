@@ -165,14 +165,19 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 		p.retryOnCadence(logger, waiting)
 		recorder.Eventf(waiting, victim, corev1.EventTypeWarning, EventReclaimBlocked, "Reclaiming",
 			"Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)
+		if forFarm, ok := p.guaranteedBy(waiting); ok {
+			p.farmEvent(forFarm, corev1.EventTypeWarning, EventReclaimBlocked,
+				fmt.Sprintf("Reclaim for %s/%s blocked: eviction of executor %s/%s of farm %s refused: %v", waiting.Namespace, waiting.Name, victim.Namespace, victim.Name, victimFarm, err))
+		}
 		logger.V(2).Info("Eviction refused", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "farm", victimFarm, "err", err)
 		return false, err
 	}
 
 	evictionsTotal.WithLabelValues(victimFarm.Namespace, victimFarm.Name).Inc()
 	preemptorFarm := "(none)"
-	if f, ok := p.farms.OwnerKey(waiting); ok {
+	if f, ok := p.guaranteedBy(waiting); ok {
 		preemptorFarm = f.String()
+		p.reports.add(victimFarm, f)
 	}
 	recorder.Eventf(victim, waiting, corev1.EventTypeNormal, EventReclaimed, "Evicting",
 		"Borrowed executor of farm %s evicted on node %s for %s/%s of farm %s, which is below its minimum", victimFarm, c.Name(), preemptor.GetNamespace(), preemptor.GetName(), preemptorFarm)

@@ -67,6 +67,7 @@ type Plugin struct {
 	triggers  *triggers
 	evictions *evictions
 	claims    *claims
+	reports   *reclaimReports
 	// startHysteresis takes up the published trigger counts and starts their publisher, once,
 	// from the first scheduling cycle: only the leader schedules, so a standby replica (the
 	// chart runs two) never writes, and a new leader continues the hysteresis where it was.
@@ -94,6 +95,7 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 		triggers:  newTriggers(args.TriggerInterval.Duration),
 		evictions: newEvictions(farmCache, args.TriggerInterval.Duration),
 		pods:      pods.Lister(),
+		reports:   newReclaimReports(),
 	}
 	p.claims = newClaims(p.podWaiting)
 	executor := preemption.NewExecutor(handle, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))

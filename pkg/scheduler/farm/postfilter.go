@@ -189,6 +189,7 @@ func (p *Plugin) noticeRoomTaken(logger klog.Logger, pod *corev1.Pod, farm types
 	roomTakenTotal.WithLabelValues(farm.Namespace, farm.Name).Inc()
 	msg := fmt.Sprintf("Room made on node %s for this pod was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed)
 	p.handle.EventRecorder().Eventf(pod, nil, corev1.EventTypeWarning, EventRoomTaken, "Scheduling", msg)
+	p.farmEvent(farm, corev1.EventTypeWarning, EventRoomTaken, fmt.Sprintf("Room made on node %s for %s/%s was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed, pod.Namespace, pod.Name))
 	logger.V(2).Info("Room made by a reclaim was taken", "pod", klog.KObj(pod), "node", in.claimed)
 }
 
@@ -205,6 +206,9 @@ func (p *Plugin) unplaced(logger klog.Logger, pod *corev1.Pod, in *reclaimInput,
 		sort.Strings(why)
 		msg += "; " + strings.Join(why, "; ")
 		p.event(pod, EventReclaimBlocked, msg)
+		if f, ok := p.guaranteedBy(pod); ok {
+			p.farmEvent(f, corev1.EventTypeWarning, EventReclaimBlocked, fmt.Sprintf("Reclaim for %s/%s blocked: %s", pod.Namespace, pod.Name, strings.Join(why, "; ")))
+		}
 		p.retryOnCadence(logger, pod)
 	}
 	logger.V(4).Info("No room for a guaranteed pod", "pod", klog.KObj(pod), "reason", msg)

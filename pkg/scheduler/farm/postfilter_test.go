@@ -139,6 +139,7 @@ func newReclaimFixture(ctx context.Context, t testing.TB, c cluster) *reclaimFix
 	p.triggers = newTriggers(p.args.TriggerInterval.Duration)
 	p.evictions = newEvictions(p.farms, p.args.TriggerInterval.Duration)
 	p.claims = newClaims(p.podWaiting)
+	p.reports = newReclaimReports()
 	executor := preemption.NewExecutor(fw, feature.Features{})
 	executor.PreemptPod = p.evictVictim
 	p.evaluator = preemption.NewEvaluator(Name, fw, p, executor)

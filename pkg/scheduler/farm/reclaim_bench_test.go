@@ -147,6 +147,7 @@ func newReclaimDecision(b testing.TB, numNodes, podsPerNode int, mixed bool) fun
 	p.handle = fh
 	p.evictions = newEvictions(p.farms, time.Second)
 	p.claims = newClaims(p.podWaiting)
+	p.reports = newReclaimReports()
 	ev := preemption.NewEvaluator(Name, fh, p, preemption.NewExecutor(fh, feature.Features{}))
 
 	// The state a failed Filter leaves: the pod's PreFilter data, every node Unschedulable.

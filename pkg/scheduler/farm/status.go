@@ -4,8 +4,11 @@ import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
@@ -15,17 +18,37 @@ import (
 	"github.com/toinfn/farm/pkg/quota"
 )
 
-// FieldManager owns the status fields farm-scheduler writes. The scheduler writes only
-// status.scaledownTriggered, by server-side apply; farm-controller applies the other status
-// fields with its own field manager, so neither overwrites the other.
+// FieldManager owns the status fields farm-scheduler writes: scaledownTriggered,
+// lastReclaimedFrom and lastReclaimedFor, by server-side apply, all in each apply (a field its
+// manager leaves out of an apply is removed). farm-controller applies the other status fields
+// with its own field manager, so neither overwrites the other.
 const FieldManager = "farm-scheduler"
 
-// runHysteresis, once per interval, forgets evictions done and claims of pods that landed, resets the trigger count of farms
-// nobody needs executors from any more, and publishes every count change to the Farm's
-// status.scaledownTriggered: status follows the hysteresis without a write per scheduling attempt.
+// schedulerStatus is the part of a Farm's status farm-scheduler owns.
+type schedulerStatus struct {
+	triggered        int32
+	from, reclaimFor *farmv1alpha1.ReclaimRecord
+}
+
+func schedulerStatusOf(f *farmv1alpha1.Farm) schedulerStatus {
+	return schedulerStatus{triggered: f.Status.ScaledownTriggered, from: f.Status.LastReclaimedFrom, reclaimFor: f.Status.LastReclaimedFor}
+}
+
+func (s schedulerStatus) equal(o schedulerStatus) bool {
+	return s.triggered == o.triggered && equality.Semantic.DeepEqual(s.from, o.from) && equality.Semantic.DeepEqual(s.reclaimFor, o.reclaimFor)
+}
+
+// runHysteresis, once per interval, forgets evictions done and claims of pods that landed, resets
+// the trigger count of farms nobody needs executors from any more, tells the interval's reclaims
+// on the Farms (events and status records), and publishes every change of what farm-scheduler
+// owns in a Farm's status: status follows the hysteresis without a write per scheduling attempt.
 // It runs only on the leader (startHysteresis).
 func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
-	published := map[types.NamespacedName]int32{}
+	logger := klog.FromContext(ctx)
+	// desired is what each Farm's status should say, published what it was last written as;
+	// both start from what the API shows, as a new leader must.
+	desired := map[types.NamespacedName]schedulerStatus{}
+	published := map[types.NamespacedName]schedulerStatus{}
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		p.evictions.prune()
 		p.claims.prune()
@@ -33,27 +56,43 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 			f, ok := p.farms.Get(key)
 			return ok && f.State.Borrowing()
 		})
-		farms := p.farms.All()
+		from, reclaimFor := reclaimRecords(p.reports.flush(), metav1.Now())
+		for key, r := range from {
+			p.farmEvent(key, corev1.EventTypeNormal, EventExecutorsReclaimed, "Reclaimed "+r.Summary)
+		}
+		for key, r := range reclaimFor {
+			p.farmEvent(key, corev1.EventTypeNormal, EventReclaimedForGuarantee, "Reclaimed "+r.Summary)
+		}
 		counts := p.triggers.counts()
-		for _, f := range farms {
+		live := map[types.NamespacedName]bool{}
+		for _, f := range p.farms.All() {
 			key := quota.Key(f.Farm)
-			want := counts[key]
-			last, ok := published[key]
+			live[key] = true
+			want, ok := desired[key]
 			if !ok {
-				last = f.Farm.Status.ScaledownTriggered
+				want = schedulerStatusOf(f.Farm)
+				published[key] = want
 			}
-			if want == last {
-				published[key] = last
+			want.triggered = counts[key]
+			if r := from[key]; r != nil {
+				want.from = r
+			}
+			if r := reclaimFor[key]; r != nil {
+				want.reclaimFor = r
+			}
+			desired[key] = want
+			if want.equal(published[key]) {
 				continue
 			}
-			if err := applyScaledownTriggered(ctx, client, f.Farm, want); err != nil {
-				klog.FromContext(ctx).V(2).Info("Could not publish scaledownTriggered", "farm", key, "count", want, "err", err)
+			if err := applySchedulerStatus(ctx, client, f.Farm, want); err != nil {
+				logger.V(2).Info("Could not publish the Farm's reclaim status", "farm", key, "scaledownTriggered", want.triggered, "err", err)
 				continue
 			}
 			published[key] = want
 		}
-		for key := range published {
-			if _, ok := p.farms.Get(key); !ok {
+		for key := range desired {
+			if !live[key] {
+				delete(desired, key)
 				delete(published, key)
 			}
 		}
@@ -70,13 +109,24 @@ func (p *Plugin) restoreTriggers() {
 	p.triggers.restore(counts)
 }
 
-// applyScaledownTriggered sets status.scaledownTriggered by server-side apply.
-func applyScaledownTriggered(ctx context.Context, client dynamic.Interface, farm *farmv1alpha1.Farm, count int32) error {
+// applySchedulerStatus sets what farm-scheduler owns in the Farm's status, by server-side apply.
+func applySchedulerStatus(ctx context.Context, client dynamic.Interface, farm *farmv1alpha1.Farm, st schedulerStatus) error {
+	status := map[string]any{"scaledownTriggered": int64(st.triggered)}
+	for field, r := range map[string]*farmv1alpha1.ReclaimRecord{"lastReclaimedFrom": st.from, "lastReclaimedFor": st.reclaimFor} {
+		if r == nil {
+			continue
+		}
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(r)
+		if err != nil {
+			return err
+		}
+		status[field] = u
+	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": farmv1alpha1.GroupVersion.String(),
 		"kind":       "Farm",
 		"metadata":   map[string]any{"name": farm.Name, "namespace": farm.Namespace},
-		"status":     map[string]any{"scaledownTriggered": int64(count)},
+		"status":     status,
 	}}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

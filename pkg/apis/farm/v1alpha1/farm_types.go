@@ -60,6 +60,19 @@ type FarmSpec struct {
 	ScaledownAfterNTriggers int32 `json:"scaledownAfterNTriggers"`
 }
 
+// ReclaimRecord is one reclaim as a farm saw it: executors taken from it, or for it.
+type ReclaimRecord struct {
+	// Time is when the reclaim's evictions were made (the end of the trigger interval they fell in).
+	Time metav1.Time `json:"time"`
+	// Executors is how many executors were evicted.
+	Executors int32 `json:"executors"`
+	// Farms are the other side, namespace/name: the farms executors were taken for, or from.
+	// +listType=set
+	Farms []string `json:"farms"`
+	// Summary says it in a line, e.g. "3 executors for bob/bob".
+	Summary string `json:"summary"`
+}
+
 // FarmStatus is the observed state of a Farm. The first six counters keep the original operator's
 // names, so existing dashboards keep working.
 type FarmStatus struct {
@@ -90,6 +103,14 @@ type FarmStatus struct {
 	// LastReclaimTime is when an executor of this farm was last marked for reclaim.
 	// +optional
 	LastReclaimTime *metav1.Time `json:"lastReclaimTime,omitempty"`
+	// LastReclaimedFrom is the last reclaim that took this farm's borrowed executors: when, how
+	// many, for which farms. Written by farm-scheduler, one record per trigger interval.
+	// +optional
+	LastReclaimedFrom *ReclaimRecord `json:"lastReclaimedFrom,omitempty"`
+	// LastReclaimedFor is the last reclaim that took borrowed executors back for this farm's
+	// guarantee: when, how many, from which farms. Written by farm-scheduler.
+	// +optional
+	LastReclaimedFor *ReclaimRecord `json:"lastReclaimedFor,omitempty"`
 
 	// Selector is the label selector of this farm's executors (kubectl get farms -o wide).
 	// +optional
@@ -131,6 +152,8 @@ const (
 // +kubebuilder:printcolumn:name="Guarantee Met",type=string,JSONPath=`.status.conditions[?(@.type=="GuaranteeMet")].status`,description="The GuaranteeMet condition: False while the farm is below its minimum with executors waiting; empty until farm-controller has reported"
 // +kubebuilder:printcolumn:name="Triggered",type=integer,JSONPath=".status.scaledownTriggered",priority=1,description="Consecutive reclaim triggers against this farm, towards scaledownAfterNTriggers"
 // +kubebuilder:printcolumn:name="Last Reclaim",type=date,JSONPath=".status.lastReclaimTime",priority=1,description="When an executor of this farm was last marked for reclaim"
+// +kubebuilder:printcolumn:name="Reclaimed From It",type=string,JSONPath=".status.lastReclaimedFrom.summary",priority=1,description="The last reclaim that took this farm's borrowed executors: how many, for whom"
+// +kubebuilder:printcolumn:name="Reclaimed For It",type=string,JSONPath=".status.lastReclaimedFor.summary",priority=1,description="The last reclaim made for this farm's guarantee: how many, from whom"
 // +kubebuilder:printcolumn:name="Selector",type=string,JSONPath=".status.selector",priority=1,description="The label selector of this farm's executors"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 type Farm struct {
