@@ -26,6 +26,13 @@ type FarmArgs struct {
 	// MinimumRuntime protects young borrowed executors: one younger than this is a victim only
 	// when no older admissible victim would do. 0 turns it off.
 	MinimumRuntime metav1.Duration
+	// ThrashingReclaims and ThrashingWindow: a farm whose borrowed executors are reclaimed in more
+	// than ThrashingReclaims separate reclaims within ThrashingWindow is Thrashing. 0 turns it off.
+	ThrashingReclaims int32
+	ThrashingWindow   metav1.Duration
+	// BorrowCooldown keeps a farm that just lost borrowed executors from borrowing again for this
+	// long. 0 (off) lets it borrow at once.
+	BorrowCooldown metav1.Duration
 }
 
 // DriverSelector selects driver pods by one label.

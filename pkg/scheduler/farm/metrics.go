@@ -38,12 +38,18 @@ var (
 		Buckets:        metrics.ExponentialBuckets(0.1, 2, 14),
 		StabilityLevel: metrics.ALPHA,
 	}, farmLabels)
+	farmThrashing = metrics.NewGaugeVec(&metrics.GaugeOpts{
+		Subsystem:      "farm",
+		Name:           "thrashing",
+		Help:           "1 while the farm's Thrashing condition is True: its borrowed executors were reclaimed in more separate reclaims within the window than the scheduler's thrashingReclaims; else 0.",
+		StabilityLevel: metrics.ALPHA,
+	}, farmLabels)
 
 	registerMetrics sync.Once
 )
 
 func init() {
 	registerMetrics.Do(func() {
-		legacyregistry.MustRegister(reclaimAttempts, evictionsTotal, roomTakenTotal, guaranteedSchedulingSeconds)
+		legacyregistry.MustRegister(reclaimAttempts, evictionsTotal, roomTakenTotal, guaranteedSchedulingSeconds, farmThrashing)
 	})
 }

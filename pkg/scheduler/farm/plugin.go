@@ -215,7 +215,7 @@ type cycleState struct {
 func (s *cycleState) Clone() fwk.StateData { c := *s; return &c }
 
 // PreFilter looks the pod's Farm up once per cycle and refuses a pod that would take its farm
-// past maxExecutors.
+// past maxExecutors, or borrow while its farm cools down from a reclaim (BorrowCooldown).
 func (p *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, _ []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
 	if p.startHysteresis != nil {
 		p.startHysteresis()
@@ -226,6 +226,13 @@ func (p *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *corev
 		return nil, nil
 	}
 	state.Write(stateKey, &cycleState{farm: f.Farm, state: f.State})
+	if !f.State.BelowMin() {
+		if wait := p.coolingDown(quota.Key(f.Farm), f.Farm.Status.LastReclaimedFrom, time.Now()); wait > 0 {
+			p.retryAfter(klog.FromContext(ctx), pod, wait)
+			return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
+				fmt.Sprintf("farm %s/%s lost borrowed executors to a reclaim: it borrows again in %s (the scheduler's borrowCooldown, %s)", f.Farm.Namespace, f.Farm.Name, wait.Round(time.Second), p.args.BorrowCooldown.Duration))
+		}
+	}
 	if f.State.Headroom() == 0 {
 		klog.FromContext(ctx).V(4).Info("Farm at its ceiling", "pod", klog.KObj(pod), "farm", klog.KObj(f.Farm), "maxExecutors", f.State.Max)
 		// Preemption cannot help: a farm at its ceiling is at or above its minimum, and such a

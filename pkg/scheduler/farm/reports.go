@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,20 +24,30 @@ type reclaimReports struct {
 	mu sync.Mutex
 	// took counts evictions by victim farm, then by the farm they were made for.
 	took map[types.NamespacedName]map[types.NamespacedName]int32
+	// lost is when each farm last lost an executor to a reclaim of this replica.
+	lost map[types.NamespacedName]time.Time
 }
 
 func newReclaimReports() *reclaimReports {
-	return &reclaimReports{took: map[types.NamespacedName]map[types.NamespacedName]int32{}}
+	return &reclaimReports{took: map[types.NamespacedName]map[types.NamespacedName]int32{}, lost: map[types.NamespacedName]time.Time{}}
 }
 
 // add records one eviction from victim's farm for forFarm's guarantee.
 func (r *reclaimReports) add(victim, forFarm types.NamespacedName) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lost[victim] = time.Now()
 	if r.took[victim] == nil {
 		r.took[victim] = map[types.NamespacedName]int32{}
 	}
 	r.took[victim][forFarm]++
+}
+
+// lastTaken returns when the farm last lost an executor to a reclaim of this replica.
+func (r *reclaimReports) lastTaken(farm types.NamespacedName) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lost[farm]
 }
 
 // flush returns the evictions recorded since the last flush and forgets them.

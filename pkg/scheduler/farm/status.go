@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,7 +20,7 @@ import (
 )
 
 // FieldManager owns the status fields farm-scheduler writes: scaledownTriggered,
-// lastReclaimedFrom and lastReclaimedFor, by server-side apply, all in each apply (a field its
+// lastReclaimedFrom, lastReclaimedFor and the Thrashing condition, by server-side apply, all in each apply (a field its
 // manager leaves out of an apply is removed). farm-controller applies the other status fields
 // with its own field manager, so neither overwrites the other.
 const FieldManager = "farm-scheduler"
@@ -28,14 +29,18 @@ const FieldManager = "farm-scheduler"
 type schedulerStatus struct {
 	triggered        int32
 	from, reclaimFor *farmv1alpha1.ReclaimRecord
+	// thrashing is the Thrashing condition; nil while thrashing detection is off.
+	thrashing *metav1.Condition
 }
 
 func schedulerStatusOf(f *farmv1alpha1.Farm) schedulerStatus {
-	return schedulerStatus{triggered: f.Status.ScaledownTriggered, from: f.Status.LastReclaimedFrom, reclaimFor: f.Status.LastReclaimedFor}
+	return schedulerStatus{triggered: f.Status.ScaledownTriggered, from: f.Status.LastReclaimedFrom, reclaimFor: f.Status.LastReclaimedFor,
+		thrashing: apimeta.FindStatusCondition(f.Status.Conditions, ConditionThrashing)}
 }
 
 func (s schedulerStatus) equal(o schedulerStatus) bool {
-	return s.triggered == o.triggered && equality.Semantic.DeepEqual(s.from, o.from) && equality.Semantic.DeepEqual(s.reclaimFor, o.reclaimFor)
+	return s.triggered == o.triggered && equality.Semantic.DeepEqual(s.from, o.from) && equality.Semantic.DeepEqual(s.reclaimFor, o.reclaimFor) &&
+		equality.Semantic.DeepEqual(s.thrashing, o.thrashing)
 }
 
 // runHysteresis, once per interval, forgets evictions done and claims of pods that landed, resets
@@ -49,6 +54,10 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 	// both start from what the API shows, as a new leader must.
 	desired := map[types.NamespacedName]schedulerStatus{}
 	published := map[types.NamespacedName]schedulerStatus{}
+	var thrash *thrashWatch
+	if p.args.ThrashingReclaims > 0 {
+		thrash = newThrashWatch(p.args.TriggerInterval.Duration, p.args.ThrashingWindow.Duration, p.args.ThrashingReclaims)
+	}
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		p.evictions.prune()
 		p.claims.prune()
@@ -56,9 +65,13 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 			f, ok := p.farms.Get(key)
 			return ok && f.State.Borrowing()
 		})
-		from, reclaimFor := reclaimRecords(p.reports.flush(), metav1.Now())
+		now := metav1.Now()
+		from, reclaimFor := reclaimRecords(p.reports.flush(), now)
 		for key, r := range from {
 			p.farmEvent(key, corev1.EventTypeNormal, EventExecutorsReclaimed, "Reclaimed "+r.Summary)
+			if thrash != nil {
+				thrash.reclaimed(key, now.Time)
+			}
 		}
 		for key, r := range reclaimFor {
 			p.farmEvent(key, corev1.EventTypeNormal, EventReclaimedForGuarantee, "Reclaimed "+r.Summary)
@@ -80,6 +93,15 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 			if r := reclaimFor[key]; r != nil {
 				want.reclaimFor = r
 			}
+			if thrash != nil {
+				want.thrashing = thrash.condition(key, now.Time, want.thrashing)
+				want.thrashing.ObservedGeneration = f.Farm.Generation
+				if want.thrashing.Status == metav1.ConditionTrue {
+					farmThrashing.WithLabelValues(key.Namespace, key.Name).Set(1)
+				} else {
+					farmThrashing.WithLabelValues(key.Namespace, key.Name).Set(0)
+				}
+			}
 			desired[key] = want
 			if want.equal(published[key]) {
 				continue
@@ -94,6 +116,7 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 			if !live[key] {
 				delete(desired, key)
 				delete(published, key)
+				farmThrashing.DeleteLabelValues(key.Namespace, key.Name)
 			}
 		}
 	}, p.args.TriggerInterval.Duration)
@@ -121,6 +144,13 @@ func applySchedulerStatus(ctx context.Context, client dynamic.Interface, farm *f
 			return err
 		}
 		status[field] = u
+	}
+	if st.thrashing != nil {
+		c, err := runtime.DefaultUnstructuredConverter.ToUnstructured(st.thrashing)
+		if err != nil {
+			return err
+		}
+		status["conditions"] = []any{c}
 	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": farmv1alpha1.GroupVersion.String(),

@@ -54,6 +54,8 @@ func withDefaults(edit func(*config.FarmArgs)) *config.FarmArgs {
 		TriggerInterval:      metav1.Duration{Duration: time.Second},
 		Drivers:              []config.DriverSelector{{LabelKey: "spark-role", LabelValue: "driver"}},
 		MaxReclaimingDrivers: 1,
+		ThrashingReclaims:    3,
+		ThrashingWindow:      metav1.Duration{Duration: 10 * time.Minute},
 	}
 	edit(a)
 	return a
@@ -83,6 +85,15 @@ func TestFarmArgsDecodeFromSchedulerConfiguration(t *testing.T) {
 				a.Drivers = append(a.Drivers, config.DriverSelector{LabelKey: "component", LabelValue: "singleuser-server"})
 				a.MaxReclaimingDrivers = 2
 				a.MinimumRuntime.Duration = 10 * time.Minute
+			}),
+		},
+		{
+			name: "thrashing after two reclaims in five minutes, a minute's cool-down",
+			args: "    args:\n      thrashingReclaims: 2\n      thrashingWindow: 5m\n      borrowCooldown: 1m\n",
+			want: withDefaults(func(a *config.FarmArgs) {
+				a.ThrashingReclaims = 2
+				a.ThrashingWindow.Duration = 5 * time.Minute
+				a.BorrowCooldown.Duration = time.Minute
 			}),
 		},
 		{

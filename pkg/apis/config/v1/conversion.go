@@ -22,6 +22,15 @@ func Convert_v1_FarmArgs_To_config_FarmArgs(in *FarmArgs, out *config.FarmArgs, 
 	if in.MinimumRuntime != nil {
 		out.MinimumRuntime = *in.MinimumRuntime
 	}
+	if in.ThrashingReclaims != nil {
+		out.ThrashingReclaims = *in.ThrashingReclaims
+	}
+	if in.ThrashingWindow != nil {
+		out.ThrashingWindow = *in.ThrashingWindow
+	}
+	if in.BorrowCooldown != nil {
+		out.BorrowCooldown = *in.BorrowCooldown
+	}
 	return nil
 }
 
@@ -37,6 +46,8 @@ func Convert_config_FarmArgs_To_v1_FarmArgs(in *config.FarmArgs, out *FarmArgs, 
 	out.MaxReclaimingDrivers = &n
 	r := in.MinimumRuntime
 	out.MinimumRuntime = &r
+	tr, tw, bc := in.ThrashingReclaims, in.ThrashingWindow, in.BorrowCooldown
+	out.ThrashingReclaims, out.ThrashingWindow, out.BorrowCooldown = &tr, &tw, &bc
 	return nil
 }
 

@@ -17,6 +17,13 @@ var DefaultDriver = DriverSelector{LabelKey: "spark-role", LabelValue: "driver"}
 // DefaultMaxReclaimingDrivers is one driver per farm: an application starts its executors.
 const DefaultMaxReclaimingDrivers int32 = 1
 
+// DefaultThrashingReclaims and DefaultThrashingWindow: more than three separate reclaims of a
+// farm's borrowed executors in ten minutes is thrashing.
+const (
+	DefaultThrashingReclaims int32 = 3
+	DefaultThrashingWindow         = 10 * time.Minute
+)
+
 // SetDefaults_FarmArgs fills in unset fields.
 func SetDefaults_FarmArgs(obj *FarmArgs) {
 	if obj.TriggerInterval == nil {
@@ -32,6 +39,16 @@ func SetDefaults_FarmArgs(obj *FarmArgs) {
 	}
 	if obj.MinimumRuntime == nil {
 		obj.MinimumRuntime = &metav1.Duration{}
+	}
+	if obj.ThrashingReclaims == nil {
+		n := DefaultThrashingReclaims
+		obj.ThrashingReclaims = &n
+	}
+	if obj.ThrashingWindow == nil {
+		obj.ThrashingWindow = &metav1.Duration{Duration: DefaultThrashingWindow}
+	}
+	if obj.BorrowCooldown == nil {
+		obj.BorrowCooldown = &metav1.Duration{}
 	}
 }
 

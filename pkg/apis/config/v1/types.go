@@ -32,6 +32,18 @@ type FarmArgs struct {
 	// victim only when no older admissible victim would do. Default 0 (off).
 	// +optional
 	MinimumRuntime *metav1.Duration `json:"minimumRuntime,omitempty"`
+	// ThrashingReclaims: a farm whose borrowed executors are taken back in more than this many
+	// separate reclaims within ThrashingWindow gets the Thrashing condition (borrowing, losing,
+	// borrowing again: work thrown away each time). 0 turns the condition off. Default 3.
+	// +optional
+	ThrashingReclaims *int32 `json:"thrashingReclaims,omitempty"`
+	// ThrashingWindow is the window ThrashingReclaims counts in. Default 10m.
+	// +optional
+	ThrashingWindow *metav1.Duration `json:"thrashingWindow,omitempty"`
+	// BorrowCooldown keeps a farm that just lost borrowed executors to a reclaim from borrowing
+	// again for this long: its pods beyond its minimum wait. Default 0 (off).
+	// +optional
+	BorrowCooldown *metav1.Duration `json:"borrowCooldown,omitempty"`
 }
 
 // DriverSelector selects driver pods by one label.

@@ -22,6 +22,12 @@ const MaxReclaimingDrivers = 10
 // MaxMinimumRuntime bounds MinimumRuntime: longer, a guarantee could wait a day for victims.
 const MaxMinimumRuntime = 24 * time.Hour
 
+// MaxThrashingWindow and MaxBorrowCooldown bound the thrashing window and the cool-down: a day.
+const (
+	MaxThrashingWindow = 24 * time.Hour
+	MaxBorrowCooldown  = 24 * time.Hour
+)
+
 // ValidateFarmArgs returns an error naming each invalid field of args; path prefixes the field
 // names (nil for none).
 func ValidateFarmArgs(path *field.Path, args *config.FarmArgs) error {
@@ -44,6 +50,15 @@ func ValidateFarmArgs(path *field.Path, args *config.FarmArgs) error {
 	}
 	if d := args.MinimumRuntime.Duration; d < 0 || d > MaxMinimumRuntime {
 		errs = append(errs, field.Invalid(path.Child("minimumRuntime"), d.String(), "must be between 0s and "+MaxMinimumRuntime.String()))
+	}
+	if n := args.ThrashingReclaims; n < 0 {
+		errs = append(errs, field.Invalid(path.Child("thrashingReclaims"), n, "must be 0 (off) or more"))
+	}
+	if d := args.ThrashingWindow.Duration; args.ThrashingReclaims > 0 && (d <= 0 || d > MaxThrashingWindow) {
+		errs = append(errs, field.Invalid(path.Child("thrashingWindow"), d.String(), "must be greater than 0s and at most "+MaxThrashingWindow.String()))
+	}
+	if d := args.BorrowCooldown.Duration; d < 0 || d > MaxBorrowCooldown {
+		errs = append(errs, field.Invalid(path.Child("borrowCooldown"), d.String(), "must be between 0s and "+MaxBorrowCooldown.String()))
 	}
 	return errs.ToAggregate()
 }

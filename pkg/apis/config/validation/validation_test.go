@@ -16,6 +16,8 @@ func TestValidateFarmArgsDriversAndRuntime(t *testing.T) {
 			TriggerInterval:      metav1.Duration{Duration: time.Second},
 			Drivers:              []config.DriverSelector{{LabelKey: "spark-role", LabelValue: "driver"}},
 			MaxReclaimingDrivers: 1,
+			ThrashingReclaims:    3,
+			ThrashingWindow:      metav1.Duration{Duration: 10 * time.Minute},
 		}
 	}
 	tests := []struct {
@@ -37,6 +39,13 @@ func TestValidateFarmArgsDriversAndRuntime(t *testing.T) {
 			wantErr: "maxReclaimingDrivers: Invalid value: 11: must be between 0 and 10"},
 		{name: "negative runtime", edit: func(a *config.FarmArgs) { a.MinimumRuntime.Duration = -time.Second },
 			wantErr: `minimumRuntime: Invalid value: "-1s"`},
+		{name: "thrashing off needs no window", edit: func(a *config.FarmArgs) { a.ThrashingReclaims = 0 }},
+		{name: "negative thrashing count", edit: func(a *config.FarmArgs) { a.ThrashingReclaims = -1 },
+			wantErr: "thrashingReclaims: Invalid value: -1: must be 0 (off) or more"},
+		{name: "thrashing without a window", edit: func(a *config.FarmArgs) { a.ThrashingWindow.Duration = 0 },
+			wantErr: `thrashingWindow: Invalid value: "0s"`},
+		{name: "negative cool-down", edit: func(a *config.FarmArgs) { a.BorrowCooldown.Duration = -time.Second },
+			wantErr: `borrowCooldown: Invalid value: "-1s"`},
 		{name: "runtime beyond a day", edit: func(a *config.FarmArgs) { a.MinimumRuntime.Duration = 25 * time.Hour },
 			wantErr: `minimumRuntime: Invalid value: "25h0m0s": must be between 0s and 24h0m0s`},
 	}

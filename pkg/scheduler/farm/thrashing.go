@@ -1,0 +1,105 @@
+package farm
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+)
+
+// ConditionThrashing is the Farm condition farm-scheduler sets while a farm's borrowed executors
+// are reclaimed over and over: borrowed, reclaimed, borrowed again, each time throwing its work
+// away. BorrowCooldown is the remedy the admin may turn on.
+const ConditionThrashing = "Thrashing"
+
+// thrashWatch remembers, per farm, the reclaims that took its borrowed executors. Evictions in
+// trigger intervals closer than gap are one reclaim; a reclaim after a quiet gap is a new one,
+// the farm having borrowed again meanwhile.
+type thrashWatch struct {
+	gap, window time.Duration
+	// limit is how many reclaims within window a farm may have before it is thrashing.
+	limit int32
+	// reclaims holds each farm's reclaim start times within the window; last its latest eviction.
+	reclaims map[types.NamespacedName][]time.Time
+	last     map[types.NamespacedName]time.Time
+}
+
+func newThrashWatch(interval, window time.Duration, limit int32) *thrashWatch {
+	return &thrashWatch{gap: 2 * interval, window: window, limit: limit,
+		reclaims: map[types.NamespacedName][]time.Time{}, last: map[types.NamespacedName]time.Time{}}
+}
+
+// reclaimed records evictions from the farm at now.
+func (w *thrashWatch) reclaimed(farm types.NamespacedName, now time.Time) {
+	if last, ok := w.last[farm]; !ok || now.Sub(last) > w.gap {
+		w.reclaims[farm] = append(w.reclaims[farm], now)
+	}
+	w.last[farm] = now
+}
+
+// count returns how many reclaims took the farm's executors within the window before now.
+func (w *thrashWatch) count(farm types.NamespacedName, now time.Time) int32 {
+	kept := w.reclaims[farm][:0]
+	for _, t := range w.reclaims[farm] {
+		if now.Sub(t) <= w.window {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		delete(w.reclaims, farm)
+		if now.Sub(w.last[farm]) > w.window {
+			delete(w.last, farm)
+		}
+		return 0
+	}
+	w.reclaims[farm] = kept
+	return int32(len(kept))
+}
+
+// condition returns the farm's Thrashing condition at now, keeping prev's transition time while
+// its status does not change.
+func (w *thrashWatch) condition(farm types.NamespacedName, now time.Time, prev *metav1.Condition) *metav1.Condition {
+	n := w.count(farm, now)
+	c := &metav1.Condition{Type: ConditionThrashing, Status: metav1.ConditionFalse, Reason: "FewReclaims",
+		Message: fmt.Sprintf("borrowed executors reclaimed %d times within %s (thrashing above %d)", n, w.window, w.limit)}
+	if n > w.limit {
+		c.Status, c.Reason = metav1.ConditionTrue, "RepeatedReclaims"
+		c.Message = fmt.Sprintf("borrowed executors reclaimed %d times within %s, more than %d: the farm borrows, loses and borrows again; consider the scheduler's borrowCooldown", n, w.window, w.limit)
+	}
+	c.LastTransitionTime = metav1.NewTime(now)
+	if prev != nil && prev.Status == c.Status {
+		c.LastTransitionTime = prev.LastTransitionTime
+	}
+	return c
+}
+
+// coolingDown returns how long a farm that lost borrowed executors must still wait before it
+// borrows again (BorrowCooldown), counting from its latest loss this replica made or its status
+// records (a new leader's); 0 when it may borrow.
+func (p *Plugin) coolingDown(farm types.NamespacedName, recorded *farmv1alpha1.ReclaimRecord, now time.Time) time.Duration {
+	cooldown := p.args.BorrowCooldown.Duration
+	if cooldown <= 0 {
+		return 0
+	}
+	last := p.reports.lastTaken(farm)
+	if recorded != nil && recorded.Time.After(last) {
+		last = recorded.Time.Time
+	}
+	if last.IsZero() {
+		return 0
+	}
+	return max(0, last.Add(cooldown).Sub(now))
+}
+
+// retryAfter moves the pod back to the active queue after d: the end of a cool-down is no
+// cluster event.
+func (p *Plugin) retryAfter(logger klog.Logger, pod *corev1.Pod, d time.Duration) {
+	time.AfterFunc(d, func() {
+		p.handle.Activate(logger, map[string]*corev1.Pod{pod.Namespace + "/" + pod.Name: pod})
+	})
+}

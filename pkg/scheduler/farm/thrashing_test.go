@@ -1,0 +1,81 @@
+package farm
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/toinfn/farm/pkg/apis/config"
+	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+)
+
+func TestThrashWatch(t *testing.T) {
+	a := types.NamespacedName{Namespace: "alice", Name: "f"}
+	s := func(d time.Duration) time.Time { return t0.Add(d) }
+	tests := []struct {
+		name string
+		// reclaims are the times a's executors were reclaimed at.
+		reclaims []time.Duration
+		at       time.Duration
+		want     metav1.ConditionStatus
+		wantN    string
+	}{
+		{name: "never reclaimed", at: time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 0 times"},
+		{name: "evictions in consecutive intervals are one reclaim", reclaims: []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second}, at: 4 * time.Second, want: metav1.ConditionFalse, wantN: "reclaimed 1 times"},
+		{name: "as many reclaims as allowed", reclaims: []time.Duration{0, time.Minute, 2 * time.Minute}, at: 3 * time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 3 times"},
+		{name: "one more: thrashing", reclaims: []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}, at: 3 * time.Minute, want: metav1.ConditionTrue, wantN: "reclaimed 4 times"},
+		{name: "old reclaims leave the window", reclaims: []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}, at: 11*time.Minute + 30*time.Second, want: metav1.ConditionFalse, wantN: "reclaimed 2 times"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newThrashWatch(time.Second, 10*time.Minute, 3)
+			for _, r := range tc.reclaims {
+				w.reclaimed(a, s(r))
+			}
+			c := w.condition(a, s(tc.at), nil)
+			if c.Status != tc.want || !strings.Contains(c.Message, tc.wantN) {
+				t.Errorf("condition %s %q, want %s saying %q", c.Status, c.Message, tc.want, tc.wantN)
+			}
+		})
+	}
+
+	// The transition time moves only when the status does.
+	w := newThrashWatch(time.Second, 10*time.Minute, 0)
+	first := w.condition(a, s(0), nil)
+	w.reclaimed(a, s(time.Minute))
+	second := w.condition(a, s(time.Minute), first)
+	third := w.condition(a, s(2*time.Minute), second)
+	if !first.LastTransitionTime.Equal(&metav1.Time{Time: s(0)}) || !second.LastTransitionTime.Equal(&metav1.Time{Time: s(time.Minute)}) || !third.LastTransitionTime.Equal(&second.LastTransitionTime) {
+		t.Errorf("transitions %v, %v, %v: want 0, 1m (False to True), 1m (still True)", first.LastTransitionTime, second.LastTransitionTime, third.LastTransitionTime)
+	}
+}
+
+func TestCoolingDown(t *testing.T) {
+	a := types.NamespacedName{Namespace: "alice", Name: "f"}
+	now := t0.Add(time.Hour)
+	recorded := func(ago time.Duration) *farmv1alpha1.ReclaimRecord {
+		return &farmv1alpha1.ReclaimRecord{Time: metav1.NewTime(now.Add(-ago))}
+	}
+	tests := []struct {
+		name     string
+		cooldown time.Duration
+		recorded *farmv1alpha1.ReclaimRecord
+		want     time.Duration
+	}{
+		{name: "off", recorded: recorded(time.Second), want: 0},
+		{name: "never reclaimed", cooldown: time.Minute, want: 0},
+		{name: "reclaimed 10s ago, a minute's cool-down", cooldown: time.Minute, recorded: recorded(10 * time.Second), want: 50 * time.Second},
+		{name: "cool-down over", cooldown: time.Minute, recorded: recorded(2 * time.Minute), want: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Plugin{args: config.FarmArgs{BorrowCooldown: metav1.Duration{Duration: tc.cooldown}}, reports: newReclaimReports()}
+			if got := p.coolingDown(a, tc.recorded, now); got != tc.want {
+				t.Errorf("coolingDown = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
