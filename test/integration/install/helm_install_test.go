@@ -15,7 +15,7 @@ import (
 // server-side, which helm would refuse to adopt): the release is deployed with both components
 // and the admission policy, and `helm uninstall` removes them.
 func TestHelmInstallAsTheREADMESays(t *testing.T) {
-	cp := harness.StartControlPlane(t)
+	cp := harness.StartControlPlaneWithoutCRDs(t)
 	kubeconfig := "--kubeconfig=" + cp.Kubeconfig
 
 	if _, _, err := harness.RunHelm(t, "install", installRelease, chartDir, "--namespace", installNamespace, "--create-namespace", kubeconfig); err != nil {
