@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/toinfn/farm/test/harness"
 )
@@ -41,6 +42,12 @@ func selectorOf(t *testing.T, objs []*unstructured.Unstructured, name string) ma
 // these values existed but for a soft spread of the replicas over nodes.
 func TestChartPodAndCRDValues(t *testing.T) {
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(moduleFile(t, chartDir+"/Chart.yaml"), &chart); err != nil || chart.AppVersion == "" {
+		t.Fatalf("reading the chart's appVersion: %v (%q)", err, chart.AppVersion)
+	}
 	tests := []struct {
 		name string
 		set  []string
@@ -55,7 +62,7 @@ func TestChartPodAndCRDValues(t *testing.T) {
 			name: "defaults",
 			check: func(t *testing.T, objs []*unstructured.Unstructured, deploy string) {
 				meta, spec, c := podTemplate(t, objs, deploy)
-				wantEqual(t, deploy+" image", c["image"], any("ghcr.io/toinfn/farm:0.1.0"))
+				wantEqual(t, deploy+" image", c["image"], any("ghcr.io/toinfn/farm:"+chart.AppVersion))
 				if env, ok := c["env"]; ok {
 					t.Errorf("%s has env %v by default, want none", deploy, env)
 				}
