@@ -40,6 +40,18 @@ type ControlPlane struct {
 // waits until they are served. Everything stops at tb's cleanup.
 func StartControlPlane(tb TB) *ControlPlane {
 	tb.Helper()
+	cp := StartControlPlaneWithoutCRDs(tb)
+	if err := InstallCRDs(context.Background(), cp.Config); err != nil {
+		tb.Fatalf("installing CRDs: %v", err)
+	}
+	return cp
+}
+
+// StartControlPlaneWithoutCRDs starts etcd and kube-apiserver only, for tests that install the
+// CRDs as a user would: the chart's templates hold them, and helm refuses to take over CRDs that
+// another hand created.
+func StartControlPlaneWithoutCRDs(tb TB) *ControlPlane {
+	tb.Helper()
 	reportKubernetesVersion()
 	dir := tb.TempDir()
 	etcdURL := startEtcd(tb, filepath.Join(dir, "etcd"))
@@ -83,9 +95,6 @@ func StartControlPlane(tb TB) *ControlPlane {
 	}
 	if cp.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		tb.Fatalf("creating client: %v", err)
-	}
-	if err := InstallCRDs(context.Background(), cfg); err != nil {
-		tb.Fatalf("installing CRDs: %v", err)
 	}
 	return cp
 }

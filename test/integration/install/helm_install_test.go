@@ -11,11 +11,12 @@ import (
 )
 
 // TestHelmInstallAsTheREADMESays runs the README's install command, `helm install` itself, on a
-// control plane of its own (the package's shared one already holds the chart's objects, applied
-// server-side, which helm would refuse to adopt): the release is deployed with both components
-// and the admission policy, and `helm uninstall` removes them.
+// control plane of its own and without CRDs, as a new cluster is (the package's shared one
+// already holds the chart's objects and CRDs, applied server-side, which helm would refuse to
+// adopt): the release is deployed with both components and the admission policy, and `helm
+// uninstall` removes them.
 func TestHelmInstallAsTheREADMESays(t *testing.T) {
-	cp := harness.StartControlPlane(t)
+	cp := harness.StartControlPlaneWithoutCRDs(t)
 	kubeconfig := "--kubeconfig=" + cp.Kubeconfig
 
 	if _, _, err := harness.RunHelm(t, "install", installRelease, chartDir, "--namespace", installNamespace, "--create-namespace", kubeconfig); err != nil {

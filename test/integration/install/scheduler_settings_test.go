@@ -2,16 +2,19 @@ package install
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
+	configv1 "github.com/toinfn/farm/pkg/apis/config/v1"
 	"github.com/toinfn/farm/test/harness"
 )
 
@@ -22,6 +25,38 @@ var nonDefaultSchedulerSettings = []string{
 	"--set", "scheduler.config.clientConnection.qps=75",
 	"--set", "scheduler.config.clientConnection.burst=150",
 	"--set", "scheduler.config.percentageOfNodesToScore=30",
+	"--set-json", `scheduler.config.drivers=[{"labelKey":"spark-role","labelValue":"driver"},{"labelKey":"component","labelValue":"singleuser-server"}]`,
+	"--set", "scheduler.config.maxReclaimingDrivers=3",
+	"--set", "scheduler.config.minimumRuntime=2m",
+}
+
+// farmProfile returns the farm-scheduler profile's plugins and Farm's args of a scheduler
+// configuration: the maps inside cfg, so a change to them changes cfg.
+func farmProfile(t *testing.T, cfg map[string]any) (plugins, args map[string]any) {
+	t.Helper()
+	profiles, _ := cfg["profiles"].([]any)
+	if len(profiles) != 1 {
+		t.Fatalf("scheduler configuration has %d profiles, want 1", len(profiles))
+	}
+	p := profiles[0].(map[string]any)
+	plugins, _ = p["plugins"].(map[string]any)
+	pcs, _ := p["pluginConfig"].([]any)
+	for _, pc := range pcs {
+		if pc.(map[string]any)["name"] == "Farm" {
+			args, _ = pc.(map[string]any)["args"].(map[string]any)
+		}
+	}
+	if args == nil {
+		t.Fatalf("scheduler configuration has no args for Farm")
+	}
+	return plugins, args
+}
+
+// farmArgs returns Farm's args of a scheduler configuration, the map inside cfg.
+func farmArgs(t *testing.T, cfg map[string]any) map[string]any {
+	t.Helper()
+	_, args := farmProfile(t, cfg)
+	return args
 }
 
 // renderedSchedulerConfig decodes the scheduler configuration of a rendered chart's ConfigMap.
@@ -41,22 +76,6 @@ func renderedSchedulerConfig(t *testing.T, objs []*unstructured.Unstructured) ma
 // refuses. Values the chart's schema refuses never reach it.
 func TestSchedulerSettingsFromChartValues(t *testing.T) {
 	const started = "Starting Kubernetes Scheduler"
-	// farmProfile returns the farm-scheduler profile's plugins and Farm's args.
-	farmProfile := func(cfg map[string]any) (plugins, args map[string]any) {
-		profiles, _ := cfg["profiles"].([]any)
-		if len(profiles) != 1 {
-			t.Fatalf("rendered configuration has %d profiles, want 1", len(profiles))
-		}
-		p := profiles[0].(map[string]any)
-		plugins, _ = p["plugins"].(map[string]any)
-		pcs, _ := p["pluginConfig"].([]any)
-		for _, pc := range pcs {
-			if pc.(map[string]any)["name"] == "Farm" {
-				args, _ = pc.(map[string]any)["args"].(map[string]any)
-			}
-		}
-		return plugins, args
-	}
 	tests := []struct {
 		name string
 		set  []string
@@ -71,7 +90,7 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 			name: "every setting changed",
 			set:  nonDefaultSchedulerSettings,
 			check: func(t *testing.T, cfg map[string]any) {
-				plugins, args := farmProfile(cfg)
+				plugins, args := farmProfile(t, cfg)
 				want := map[string]any{
 					"triggerInterval":                  "250ms",
 					"weight":                           int64(7),
@@ -79,6 +98,12 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 					"burst":                            int64(150),
 					"percentageOfNodesToScore":         int64(30),
 					"score plugins (packing on: none)": nil,
+					"drivers": []any{
+						map[string]any{"labelKey": "spark-role", "labelValue": "driver"},
+						map[string]any{"labelKey": "component", "labelValue": "singleuser-server"},
+					},
+					"maxReclaimingDrivers": int64(3),
+					"minimumRuntime":       "2m",
 				}
 				multiPoint, _, _ := unstructured.NestedSlice(plugins, "multiPoint", "enabled")
 				got := map[string]any{
@@ -88,6 +113,9 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 					"burst":                            cfg["clientConnection"].(map[string]any)["burst"],
 					"percentageOfNodesToScore":         cfg["percentageOfNodesToScore"],
 					"score plugins (packing on: none)": plugins["score"],
+					"drivers":                          args["drivers"],
+					"maxReclaimingDrivers":             args["maxReclaimingDrivers"],
+					"minimumRuntime":                   args["minimumRuntime"],
 				}
 				if !jsonEqual(t, got, want) {
 					t.Errorf("rendered settings %v, want %v", got, want)
@@ -98,7 +126,7 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 			name: "packing off",
 			set:  []string{"--set", "scheduler.config.packing.enabled=false"},
 			check: func(t *testing.T, cfg map[string]any) {
-				plugins, _ := farmProfile(cfg)
+				plugins, _ := farmProfile(t, cfg)
 				want := map[string]any{"disabled": []any{map[string]any{"name": "Farm"}}}
 				if !jsonEqual(t, plugins["score"], want) {
 					t.Errorf("score plugins %v, want %v: Farm's Score off, its other extension points on", plugins["score"], want)
@@ -119,6 +147,37 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 			name:        "negative burst",
 			set:         []string{"--set", "scheduler.config.clientConnection.burst=-1"},
 			wantRefused: "clientConnection.burst: Invalid value: -1: must be non-negative",
+		},
+		{
+			name: "no drivers",
+			set:  []string{"--set-json", "scheduler.config.drivers=[]"},
+			check: func(t *testing.T, cfg map[string]any) {
+				// Rendered as an empty list, not left out: the plugin defaults a missing list to
+				// Spark's drivers, and reads [] as none.
+				if drivers, ok := farmArgs(t, cfg)["drivers"]; !ok || !jsonEqual(t, drivers, []any{}) {
+					t.Errorf("drivers rendered as %v (present %v), want []", drivers, ok)
+				}
+			},
+		},
+		{
+			name:        "more reclaiming drivers than a farm may have",
+			set:         []string{"--set", "scheduler.config.maxReclaimingDrivers=11"},
+			wantRefused: "maxReclaimingDrivers: Invalid value: 11: must be between 0 and 10",
+		},
+		{
+			name:        "minimum runtime above a day",
+			set:         []string{"--set", "scheduler.config.minimumRuntime=25h"},
+			wantRefused: `minimumRuntime: Invalid value: \"25h0m0s\": must be between 0s and 24h0m0s`,
+		},
+		{
+			name:        "driver label that is no label key",
+			set:         []string{"--set-json", `scheduler.config.drivers=[{"labelKey":"not a key","labelValue":"driver"}]`},
+			wantRefused: `drivers[0].labelKey: Invalid value: \"not a key\"`,
+		},
+		{
+			name:            "driver without a label value",
+			set:             []string{"--set-json", `scheduler.config.drivers=[{"labelKey":"spark-role"}]`},
+			wantHelmRefused: "at '/scheduler/config/drivers/0': missing property 'labelValue'",
 		},
 		{
 			name:            "packing weight 0, which kube-scheduler would take as 1",
@@ -184,5 +243,23 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 				t.Fatalf("farm-scheduler did not start with the rendered configuration: %v\n%s", err, p.Output())
 			}
 		})
+	}
+}
+
+// The chart's default values for the Farm plugin's arguments are the plugin's own defaults:
+// installing the chart changes nothing that leaving the arguments out would not.
+func TestChartFarmArgsDefaultToThePlugins(t *testing.T) {
+	data, err := json.Marshal(farmArgs(t, renderedSchedulerConfig(t, render(t, installArgs...))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rendered configv1.FarmArgs
+	if err := json.Unmarshal(data, &rendered); err != nil {
+		t.Fatalf("decoding the rendered Farm args %s: %v", data, err)
+	}
+	var defaults configv1.FarmArgs
+	configv1.SetDefaults_FarmArgs(&defaults)
+	if diff := cmp.Diff(defaults, rendered); diff != "" {
+		t.Errorf("the chart's Farm args differ from the plugin's defaults (-plugin +chart):\n%s", diff)
 	}
 }

@@ -20,8 +20,9 @@ func typesName(namespace, name string) types.NamespacedName {
 }
 
 // setStatus writes a Farm's status as farm-controller would, through the status subresource.
-// The columns are read from status only, so a reclaim needs no scheduler here: mia's status is
-// one in the middle of one (borrowing, one executor being reclaimed, its guarantee not met).
+// The columns are read from status only, so the output formats need no scheduler here: mia's
+// status is one in the middle of a reclaim (borrowing, one executor being reclaimed, its
+// guarantee not met). TestColumnsDuringAReclaim reads the columns of a real one.
 func setStatus(t *testing.T, namespace, name string, status farmv1alpha1.FarmStatus, guaranteeMet metav1.ConditionStatus) {
 	t.Helper()
 	ctx := t.Context()

@@ -29,8 +29,30 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* repository@digest when image.digest is set (the tag is then ignored), else repository:tag. */}}
 {{- define "farm.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A component's topologySpreadConstraints; call with (dict "constraints" LIST "selector" LABELS).
+A constraint without a labelSelector gets the component's selector labels: the values cannot
+know them (they carry the release name), and a constraint that selects no pod spreads nothing.
+*/}}
+{{- define "farm.topologySpreadConstraints" -}}
+{{- $out := list -}}
+{{- range .constraints -}}
+{{- $c := deepCopy . -}}
+{{- if not (hasKey $c "labelSelector") -}}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" ($.selector | fromYaml)) -}}
+{{- end -}}
+{{- $out = append $out $c -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}
 
 {{/*
@@ -58,6 +80,9 @@ so it names the Lease the scheduler really takes.
 {{- range .pluginConfig -}}
 {{- if eq .name "Farm" -}}
 {{- $_ = set .args "triggerInterval" $v.triggerInterval -}}
+{{- $_ = set .args "drivers" $v.drivers -}}
+{{- $_ = set .args "maxReclaimingDrivers" $v.maxReclaimingDrivers -}}
+{{- $_ = set .args "minimumRuntime" $v.minimumRuntime -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
