@@ -109,6 +109,9 @@ func TestChartShipsTheShippedFiles(t *testing.T) {
 		args["drivers"] = []any{map[string]any{"labelKey": "spark-role", "labelValue": "driver"}}
 		args["maxReclaimingDrivers"] = int64(1)
 		args["minimumRuntime"] = "0s"
+		args["thrashingReclaims"] = int64(3)
+		args["thrashingWindow"] = "10m"
+		args["borrowCooldown"] = "0s"
 		if got := renderedSchedulerConfig(t, objs); !jsonEqual(t, got, want) {
 			t.Errorf("ConfigMap farm-scheduler-config differs from manifests/scheduler/scheduler-config.yaml:\n%v\nwant\n%v", got, want)
 		}

@@ -28,6 +28,7 @@ var nonDefaultSchedulerSettings = []string{
 	"--set-json", `scheduler.config.drivers=[{"labelKey":"spark-role","labelValue":"driver"},{"labelKey":"component","labelValue":"singleuser-server"}]`,
 	"--set", "scheduler.config.maxReclaimingDrivers=3",
 	"--set", "scheduler.config.minimumRuntime=2m",
+	"--set", "scheduler.config.borrowCooldown=30s",
 }
 
 // farmProfile returns the farm-scheduler profile's plugins and Farm's args of a scheduler
@@ -104,6 +105,7 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 					},
 					"maxReclaimingDrivers": int64(3),
 					"minimumRuntime":       "2m",
+					"borrowCooldown":       "30s",
 				}
 				multiPoint, _, _ := unstructured.NestedSlice(plugins, "multiPoint", "enabled")
 				got := map[string]any{
@@ -116,6 +118,7 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 					"drivers":                          args["drivers"],
 					"maxReclaimingDrivers":             args["maxReclaimingDrivers"],
 					"minimumRuntime":                   args["minimumRuntime"],
+					"borrowCooldown":                   args["borrowCooldown"],
 				}
 				if !jsonEqual(t, got, want) {
 					t.Errorf("rendered settings %v, want %v", got, want)
@@ -168,6 +171,11 @@ func TestSchedulerSettingsFromChartValues(t *testing.T) {
 			name:        "minimum runtime above a day",
 			set:         []string{"--set", "scheduler.config.minimumRuntime=25h"},
 			wantRefused: `minimumRuntime: Invalid value: \"25h0m0s\": must be between 0s and 24h0m0s`,
+		},
+		{
+			name:        "a negative cool-down",
+			set:         []string{"--set", "scheduler.config.borrowCooldown=-1s"},
+			wantRefused: `borrowCooldown: Invalid value: \"-1s\"`,
 		},
 		{
 			name:        "driver label that is no label key",

@@ -83,6 +83,9 @@ so it names the Lease the scheduler really takes.
 {{- $_ = set .args "drivers" $v.drivers -}}
 {{- $_ = set .args "maxReclaimingDrivers" $v.maxReclaimingDrivers -}}
 {{- $_ = set .args "minimumRuntime" $v.minimumRuntime -}}
+{{- $_ = set .args "thrashingReclaims" $v.thrashingReclaims -}}
+{{- $_ = set .args "thrashingWindow" $v.thrashingWindow -}}
+{{- $_ = set .args "borrowCooldown" $v.borrowCooldown -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
