@@ -181,7 +181,7 @@ func (c *Checker) checkEviction(v *corev1.Pod, now time.Time) {
 		c.violate("%s: evicted %s/%s, a pod of no Farm", now.Format(time.StampMilli), v.Namespace, v.Name)
 		return
 	}
-	if held := c.held(farm, v.UID, time.Time{}); held < farm.Spec.MinExecutors {
+	if held := c.held(farm, v.UID, time.Time{}, true); held < farm.Spec.MinExecutors {
 		c.violate("%s: evicted %s/%s took farm %s/%s below its minimum (%d left, minimum %d)",
 			now.Format(time.StampMilli), v.Namespace, v.Name, farm.Namespace, farm.Name, held, farm.Spec.MinExecutors)
 	}
@@ -259,7 +259,7 @@ func (c *Checker) meetable(farm *farmv1alpha1.Farm, now time.Time) bool {
 		if other.Spec.LabelKey != farm.Spec.LabelKey || other.Spec.LabelValue != farm.Spec.LabelValue || other == farm {
 			continue
 		}
-		over := int(c.held(other, "", time.Time{}) - other.Spec.MinExecutors)
+		over := int(c.held(other, "", time.Time{}, false) - other.Spec.MinExecutors)
 		if over <= 0 {
 			continue
 		}
@@ -332,7 +332,7 @@ func (c *Checker) guaranteedWaiting(key, value string, asOf time.Time) []*corev1
 // guaranteedWaitingOf returns the farm's waiting executors its minimum covers: the oldest
 // min - held of them.
 func (c *Checker) guaranteedWaitingOf(f *farmv1alpha1.Farm, asOf time.Time) []*corev1.Pod {
-	short := int(f.Spec.MinExecutors - c.held(f, "", asOf))
+	short := int(f.Spec.MinExecutors - c.held(f, "", asOf, false))
 	if short <= 0 {
 		return nil
 	}
@@ -354,11 +354,16 @@ func (c *Checker) guaranteedWaitingOf(f *farmv1alpha1.Farm, asOf time.Time) []*c
 }
 
 // held counts the farm's executors that hold a place: bound before asOf (zero: now), not ended,
-// not being evicted, except. Executors their own driver deleted count until they are gone.
-func (c *Checker) held(f *farmv1alpha1.Farm, except types.UID, asOf time.Time) int32 {
+// not being evicted, except. Executors their own driver deleted count until they are gone when
+// deleted says so — for the farm that loses an executor, whose driver may be ending its job as
+// the scheduler decides — and never for a farm that waits, as farm-scheduler counts them.
+func (c *Checker) held(f *farmv1alpha1.Farm, except types.UID, asOf time.Time, deleted bool) int32 {
 	var n int32
 	for uid, t := range c.pods {
 		if uid == except || c.farmOf(t.pod) != f || !c.holding(t.pod) {
+			continue
+		}
+		if !deleted && t.pod.DeletionTimestamp != nil {
 			continue
 		}
 		if !asOf.IsZero() && t.boundAt.After(asOf) {

@@ -84,6 +84,15 @@ func TestCheckerEvictions(t *testing.T) {
 		{name: "room was free", evict: []string{"a-0"},
 			setup: func(c *Checker, pods map[string]*corev1.Pod) { c.PodDeleted(pods["a-3"], t0.Add(-time.Minute)) },
 			want:  "fit without it"},
+		// b's driver ended a job: its old executor terminates while the next job's waits. As
+		// farm-scheduler counts, the terminating one holds no place: b is below its minimum.
+		{name: "a farm whose old executor terminates waits below its minimum", evict: []string{"a-0"},
+			setup: func(c *Checker, pods map[string]*corev1.Pod) {
+				c.PodDeleted(pods["a-3"], t0.Add(-time.Second/2))
+				old := testExecutor("b", 5, "node")
+				old.DeletionTimestamp = &metav1.Time{Time: t0}
+				c.PodChanged(nil, old, t0.Add(-time.Minute))
+			}},
 		{name: "room freed within the window is not held against it", evict: []string{"a-0"},
 			setup: func(c *Checker, pods map[string]*corev1.Pod) { c.PodDeleted(pods["a-3"], t0.Add(-time.Second/2)) }},
 		// The scheduler may have planned before the pod found room of its own.

@@ -69,7 +69,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 			return nil, fwk.AsStatus(err)
 		}
 		if covered {
-			return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s already has %d driver(s) running or being placed: this one would borrow, and a borrowing pod never reclaims", quota.Key(f.Farm), p.args.MaxReclaimingDrivers))
+			return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s already has %d driver(s) running or being placed: this one would borrow, and a borrowing pod never reclaims", quota.Key(f.Farm), p.args.MaxReclaimingDrivers))
 		}
 		current = f
 	} else {
@@ -78,7 +78,9 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 			return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is gone", quota.Key(s.farm)))
 		}
 		if !current.State.BelowMin() {
-			return nil, fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", quota.Key(s.farm), current.State.Assigned, current.State.Min))
+			// A nomination an earlier reclaim gave the pod, while its farm was below its minimum,
+			// is cleared: it would hold room the pod, borrowing now, has no claim to.
+			return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: farm %s is at or above its minimum (%d of %d): a borrowing pod never reclaims", quota.Key(s.farm), current.State.Assigned, current.State.Min))
 		}
 		// The scheduler's queue may hand the pod over before the cache's own handler has counted
 		// it; count it now so that it makes demand, unless it was deleted meanwhile.
@@ -107,6 +109,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	}
 	p.noticeRoomTaken(logger, pod, farmKey, in, placement)
 	node := in.problem.Nodes[placement.Node].Name
+	p.releaseStale(ctx, in.stale[placement.Node])
 	victims := make([]*corev1.Pod, 0, len(placement.Victims))
 	for _, i := range placement.Victims {
 		victims = append(victims, in.victims[placement.Node][i])

@@ -505,6 +505,34 @@ func TestPostFilterDrivers(t *testing.T) {
 	}
 }
 
+// TestPostFilterReleasesStaleNominations: bob's pod was nominated to n0 by a reclaim while bob
+// was below its minimum; bob has reached it since, so the pod would only borrow. Its nomination
+// holds no room for carol's guaranteed pod: carol is served there without an eviction, and the
+// stale nomination is cleared.
+func TestPostFilterReleasesStaleNominations(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	stale := spark("bob", "stale", "", nominatedTo("n0"))
+	waiting := spark("carol", "w", "")
+	f := newReclaimFixture(ctx, t, cluster{
+		farms: []*farmv1alpha1.Farm{borrower("alice"), guaranteed("bob", 1), guaranteed("carol", 1)},
+		nodes: []*corev1.Node{testNode("n0", "4"), testNode("n1", "4")},
+		pods: slices.Concat(fullOf("alice", "n0", 3, "1"), fullOf("alice", "n1", 3, "1"),
+			[]*corev1.Pod{spark("bob", "running", "n1"), waiting}),
+		nominated: []*corev1.Pod{stale},
+	})
+	result, status, evicted := f.postFilter(ctx, t, waiting)
+	if !status.IsSuccess() || nominatedNode(result) != "n0" || len(evicted) != 0 {
+		t.Fatalf("status %v, nominated %q, evicted %v; want n0's room, held by a stale nomination, without an eviction", status, nominatedNode(result), evicted)
+	}
+	got, err := f.fw.ClientSet().CoreV1().Pods("bob").Get(ctx, "stale", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.NominatedNodeName != "" {
+		t.Errorf("bob's stale nomination is still %q", got.Status.NominatedNodeName)
+	}
+}
+
 // TestPostFilterKeepsTheGuaranteeOfNominatedPods: carol (minimum 2) has two pods nominated to
 // the room one leaving victim makes, and a third waiting. The third would only borrow: it
 // reclaims nothing, while a nominated one is still served from the room being made.

@@ -15,6 +15,8 @@ import (
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 
+	schedutil "k8s.io/kubernetes/pkg/scheduler/util"
+
 	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/pkg/reclaim"
 )
@@ -35,6 +37,10 @@ type reclaimInput struct {
 	// passedOver says, per farm, why executors that would otherwise be victims are not: a
 	// PodDisruptionBudget that allows no disruption, or an eviction refused a moment ago.
 	passedOver map[types.NamespacedName]string
+	// stale[n] are the pods nominated to problem.Nodes[n] that no guarantee covers any more
+	// (their farm reached its minimum): their room counts as free, and their nominations are
+	// released on the node a plan uses (releaseStale).
+	stale [][]*corev1.Pod
 }
 
 // errCovered: the cycle's pod is not among its farm's guaranteed pods, because as many of the
@@ -159,7 +165,8 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		if err != nil || nodeInfo.Node() == nil {
 			continue // gone from the snapshot since its executors were counted
 		}
-		node, victims, nominatedHere := p.gatherNode(nodeInfo, dims, in, budgets, evicting, waitingUIDs, corev1helpers.PodPriority(pod))
+		node, victims, nominatedHere, stale := p.gatherNode(nodeInfo, dims, in, budgets, evicting, waitingUIDs, corev1helpers.PodPriority(pod))
+		in.stale = append(in.stale, stale)
 		for _, uid := range nominatedHere {
 			nominatedIndex[uid] = len(in.problem.Nodes)
 		}
@@ -195,7 +202,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 // gatherNode reads one node: its room for the waiting pods (free, plus what executors already
 // leaving free, less what other pods nominated to it claim) and its admissible victims.
 // It also returns the waiting pods the scheduler has nominated to the node.
-func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, evicting ledger, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID) {
+func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, evicting ledger, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID, []*corev1.Pod) {
 	node := reclaim.Node{Name: nodeInfo.Node().Name}
 	room := dims.free(nodeInfo)
 	now := time.Now()
@@ -245,17 +252,52 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 	// Pods nominated here that the plan does not place hold their room, as the filters would
 	// count them for a pod of no higher priority.
 	var nominated []types.UID
+	var stale []*corev1.Pod
 	for _, pi := range p.handle.NominatedPodsForNode(node.Name) {
 		np := pi.GetPod()
 		switch {
 		case waiting.Has(np.UID):
 			nominated = append(nominated, np.UID)
+		case p.staleNomination(np):
+			stale = append(stale, np)
 		case corev1helpers.PodPriority(np) >= priority:
 			room.Sub(dims.of(pi.CalculateResource().Resource))
 		}
 	}
 	node.Room = room
-	return node, victims, nominated
+	return node, victims, nominated, stale
+}
+
+// staleNomination reports whether a nominated pod is an executor of a farm that is no longer
+// below its minimum: a reclaim nominated it while it was guaranteed, and it would now only
+// borrow, so the room it holds is not its to keep.
+func (p *Plugin) staleNomination(pod *corev1.Pod) bool {
+	f, ok := p.farms.OwnerOf(pod)
+	return ok && !f.State.BelowMin()
+}
+
+// releaseStale clears the nominations of pods a guarantee no longer covers, as upstream's
+// preemption clears lower-priority nominations on the node it uses: in the scheduler's
+// nominator, which the filters read, and in the pods' status.
+func (p *Plugin) releaseStale(ctx context.Context, pods []*corev1.Pod) {
+	logger := klog.FromContext(ctx)
+	for _, pod := range pods {
+		p.handle.DeleteNominatedPodIfExists(pod)
+		p.claims.set(pod, "")
+		var err error
+		if c := p.handle.APICacher(); c != nil {
+			_, err = c.PatchPodStatus(pod, nil, &fwk.NominatingInfo{NominatedNodeName: "", NominatingMode: fwk.ModeOverride})
+		} else if pod.Status.NominatedNodeName != "" {
+			status := pod.Status.DeepCopy()
+			status.NominatedNodeName = ""
+			err = schedutil.PatchPodStatus(ctx, p.handle.ClientSet(), pod.Name, pod.Namespace, &pod.Status, status)
+		}
+		if err != nil {
+			logger.V(2).Info("Could not clear a stale nomination", "pod", klog.KObj(pod), "err", err)
+			continue
+		}
+		logger.V(4).Info("Released the room of a pod no guarantee covers any more", "pod", klog.KObj(pod), "node", pod.Status.NominatedNodeName)
+	}
 }
 
 // leaving reports whether a pod is on its way out: evicted by the plugin and not yet shown
