@@ -62,7 +62,9 @@ func TestStatusShowsTheFarmColumns(t *testing.T) {
 	mustKubectlFarm(t, "tenant", "add", "mia", "--min", "4", "--max", "10")
 	mustKubectlFarm(t, "tenant", "add", "ned", "--min", "2")
 	setStatus(t, "mia", "mia", farmv1alpha1.FarmStatus{RunningExecutors: 7, PendingExecutors: 2, Overquota: 3, ReclaimingExecutors: 1,
-		ScaledownTriggered: 2, LastReclaimTime: ptr.To(metav1.Now()), Selector: "spark-role=executor"}, metav1.ConditionFalse)
+		ScaledownTriggered: 2, LastReclaimTime: ptr.To(metav1.Now()), Selector: "spark-role=executor",
+		LastReclaimedFrom: &farmv1alpha1.ReclaimRecord{Time: metav1.Now(), Executors: 3, Farms: []string{"ned/ned"}, Summary: "3 executors for ned/ned"},
+		LastReclaimedFor:  &farmv1alpha1.ReclaimRecord{Time: metav1.Now(), Executors: 1, Farms: []string{"bob/bob"}, Summary: "1 executor from bob/bob"}}, metav1.ConditionFalse)
 	setStatus(t, "ned", "ned", farmv1alpha1.FarmStatus{RunningExecutors: 2}, metav1.ConditionTrue)
 
 	header := []string{"NAME", "MIN", "MAX (0=NONE)", "RUNNING", "PENDING", "BORROWED", "RECLAIMING", "GUARANTEE MET"}
@@ -88,12 +90,13 @@ func TestStatusShowsTheFarmColumns(t *testing.T) {
 	})
 	t.Run("wide", func(t *testing.T) {
 		rows := cells(mustKubectlFarm(t, "status", "-n", "mia", "-o", "wide"))
-		want := append(append([]string{}, header...), "TRIGGERED", "LAST RECLAIM", "SELECTOR", "AGE")
+		want := append(append([]string{}, header...), "TRIGGERED", "LAST RECLAIM", "RECLAIMED FROM IT", "RECLAIMED FOR IT", "SELECTOR", "AGE")
 		if diff := cmp.Diff(want, rows[0]); diff != "" {
 			t.Errorf("kubectl farm status -o wide header (-want +got):\n%s", diff)
 		}
-		if len(rows) != 2 || len(rows[1]) != len(want) || rows[1][8] != "2" || rows[1][10] != "spark-role=executor" {
-			t.Errorf("kubectl farm status -o wide: want mia with 2 triggers and its selector, got %q", rows)
+		if len(rows) != 2 || len(rows[1]) != len(want) || rows[1][8] != "2" || rows[1][10] != "3 executors for ned/ned" ||
+			rows[1][11] != "1 executor from bob/bob" || rows[1][12] != "spark-role=executor" {
+			t.Errorf("kubectl farm status -o wide: want mia with 2 triggers, its last reclaims and its selector, got %q", rows)
 		}
 	})
 	t.Run("json", func(t *testing.T) {
