@@ -153,11 +153,29 @@ func (r *FarmReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	return reconcile.Result{RequeueAfter: requeue}, nil
 }
 
-// withoutSchedulerFields drops what the controller does not own, for comparison.
+// withoutSchedulerFields drops what farm-scheduler owns (scaledownTriggered, the reclaim records,
+// the Thrashing condition), for comparison.
 func withoutSchedulerFields(s farmv1alpha1.FarmStatus) farmv1alpha1.FarmStatus {
 	s.ScaledownTriggered = 0
+	s.LastReclaimedFrom, s.LastReclaimedFor = nil, nil
+	s.Conditions = withoutSchedulerConditions(s.Conditions)
 	return s
 }
+
+// withoutSchedulerConditions drops the conditions farm-scheduler owns: applying them would make
+// the controller a co-owner that puts back a value the scheduler has since changed.
+func withoutSchedulerConditions(cs []metav1.Condition) []metav1.Condition {
+	var out []metav1.Condition
+	for _, c := range cs {
+		if c.Type != schedulerConditionThrashing {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// schedulerConditionThrashing is farm-scheduler's Thrashing condition (pkg/scheduler/farm).
+const schedulerConditionThrashing = "Thrashing"
 
 // desiredStatus is the status the controller owns, from an observation. Conditions keep their
 // transition times when their status does not change.
@@ -173,7 +191,7 @@ func desiredStatus(o *observation, current farmv1alpha1.FarmStatus, now time.Tim
 		LastReclaimTime:     current.LastReclaimTime,
 		Selector:            labelIndexValue(o.farm.Spec.LabelKey, o.farm.Spec.LabelValue),
 		ObservedGeneration:  o.farm.Generation,
-		Conditions:          append([]metav1.Condition(nil), current.Conditions...),
+		Conditions:          withoutSchedulerConditions(current.Conditions),
 	}
 	if o.lastReclaim != nil && (s.LastReclaimTime == nil || s.LastReclaimTime.Before(o.lastReclaim)) {
 		s.LastReclaimTime = o.lastReclaim

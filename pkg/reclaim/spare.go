@@ -1,5 +1,7 @@
 package reclaim
 
+import "math"
+
 // SolveSparing plans as Solve does, but takes a victim spare reports (an executor younger than a
 // minimum runtime, say) only when no plan without such victims places as many waiting
 // executors: spared victims are the last resort, not the first choice.
@@ -11,7 +13,8 @@ func SolveSparing(pr *Problem, spare func(Victim) bool) Plan {
 	}
 	plan := Solve(reduced)
 	if len(plan.Placements) < len(full.Placements) {
-		return full
+		// Spared victims are needed: still the last ones taken where an older one does as well.
+		return Solve(deprioritized(pr, spare))
 	}
 	// The plan's victim indices are the reduced nodes'; give them back the problem's.
 	for i := range plan.Placements {
@@ -44,4 +47,22 @@ func without(pr *Problem, spare func(Victim) bool) (*Problem, [][]int, bool) {
 		reduced.Nodes[n] = kept
 	}
 	return &reduced, originals, spared
+}
+
+// deprioritized returns the problem with the spared victims ranked last among victims of equal
+// use (Priority orders them, lower first).
+func deprioritized(pr *Problem, spare func(Victim) bool) *Problem {
+	out := *pr
+	out.Nodes = make([]Node, len(pr.Nodes))
+	for n, node := range pr.Nodes {
+		out.Nodes[n] = node
+		out.Nodes[n].Victims = make([]Victim, len(node.Victims))
+		for i, v := range node.Victims {
+			if spare(v) {
+				v.Priority = math.MaxInt32
+			}
+			out.Nodes[n].Victims[i] = v
+		}
+	}
+	return &out
 }

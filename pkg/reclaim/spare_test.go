@@ -42,6 +42,13 @@ func TestSolveSparing(t *testing.T) {
 			node("n0", 0, victim("old", "a/a", 1).obj(), victim("young", "a/a", 1).startedAfter(2*time.Hour).obj()).
 			waiting("w0", 1).waiting("w1", 1).obj(),
 		want: outcome{Victims: []string{"old", "young"}, Evictions: map[types.NamespacedName]int32{a: 2}, Nodes: []string{"n0"}},
+	}, {
+		name: "a young victim needed on one node is no reason to take young ones elsewhere",
+		problem: newProblem().farm("a/a", 4, 0).
+			node("n0", 0, victim("young-a", "a/a", 1).startedAfter(2*time.Hour).obj()).
+			node("n1", 0, victim("old", "a/a", 1).obj(), victim("young-b", "a/a", 1).startedAfter(3*time.Hour).obj()).
+			waiting("w0", 1, 0).waiting("w1", 1, 1).obj(),
+		want: outcome{Victims: []string{"old", "young-a"}, Evictions: map[types.NamespacedName]int32{a: 2}, Nodes: []string{"n0", "n1"}},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

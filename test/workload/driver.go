@@ -169,8 +169,8 @@ func (d *Driver) deleteExecutors(ctx context.Context) error {
 		return err
 	}
 	for _, pod := range pods {
-		if quota.IsTerminating(pod) {
-			continue
+		if pod.DeletionTimestamp != nil {
+			continue // already deleted; one Spark only labels as leaving is still deleted here
 		}
 		err := d.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {

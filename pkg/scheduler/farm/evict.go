@@ -167,7 +167,7 @@ func (p *Plugin) evictVictim(ctx context.Context, c preemption.Candidate, preemp
 			"Eviction of executor %s/%s of farm %s refused: %v", victim.Namespace, victim.Name, victimFarm, err)
 		if forFarm, ok := p.guaranteedBy(waiting); ok {
 			p.farmEvent(forFarm, corev1.EventTypeWarning, EventReclaimBlocked,
-				fmt.Sprintf("Reclaim for %s/%s blocked: eviction of executor %s/%s of farm %s refused: %v", waiting.Namespace, waiting.Name, victim.Namespace, victim.Name, victimFarm, err))
+				fmt.Sprintf("Reclaim blocked: an eviction from farm %s was refused: %v", victimFarm, err))
 		}
 		logger.V(2).Info("Eviction refused", "preemptor", klog.KObj(preemptor), "victim", klog.KObj(victim), "farm", victimFarm, "err", err)
 		return false, err

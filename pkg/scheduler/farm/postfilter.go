@@ -97,7 +97,7 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 		return nil, fwk.NewStatus(fwk.Unschedulable, "reclaim: "+err.Error())
 	}
 	if len(in.problem.Farms) == 0 {
-		return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: no farm of type %s is over its minimum", quota.TypeOf(s.farm)))
+		return framework.NewPostFilterResultWithNominatedNode(""), fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf("reclaim: no farm of type %s is over its minimum", quota.TypeOf(current.Farm)))
 	}
 	plan := p.solve(in.problem)
 	if logger.V(5).Enabled() {
@@ -192,7 +192,8 @@ func (p *Plugin) noticeRoomTaken(logger klog.Logger, pod *corev1.Pod, farm types
 	roomTakenTotal.WithLabelValues(farm.Namespace, farm.Name).Inc()
 	msg := fmt.Sprintf("Room made on node %s for this pod was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed)
 	p.handle.EventRecorder().Eventf(pod, nil, corev1.EventTypeWarning, EventRoomTaken, "Scheduling", msg)
-	p.farmEvent(farm, corev1.EventTypeWarning, EventRoomTaken, fmt.Sprintf("Room made on node %s for %s/%s was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed, pod.Namespace, pod.Name))
+	// Without the pod's name, so that the events library counts repeats as one series per farm.
+	p.farmEvent(farm, corev1.EventTypeWarning, EventRoomTaken, fmt.Sprintf("Room made on node %s for an executor of this farm was taken by another pod (another scheduler's, or one of higher priority); reclaiming again", in.claimed))
 	logger.V(2).Info("Room made by a reclaim was taken", "pod", klog.KObj(pod), "node", in.claimed)
 }
 
@@ -210,7 +211,7 @@ func (p *Plugin) unplaced(logger klog.Logger, pod *corev1.Pod, in *reclaimInput,
 		msg += "; " + strings.Join(why, "; ")
 		p.event(pod, EventReclaimBlocked, msg)
 		if f, ok := p.guaranteedBy(pod); ok {
-			p.farmEvent(f, corev1.EventTypeWarning, EventReclaimBlocked, fmt.Sprintf("Reclaim for %s/%s blocked: %s", pod.Namespace, pod.Name, strings.Join(why, "; ")))
+			p.farmEvent(f, corev1.EventTypeWarning, EventReclaimBlocked, "Reclaim blocked: "+strings.Join(why, "; "))
 		}
 		p.retryOnCadence(logger, pod)
 	}

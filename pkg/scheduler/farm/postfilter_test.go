@@ -476,6 +476,17 @@ func TestPostFilterDrivers(t *testing.T) {
 		pod:         plain("carol", "driver", ""),
 		wantMessage: "at or above its minimum",
 	}, {
+		// The driver's own pod belongs to no Farm: the message names its farm's type.
+		name: "a driver when no farm of its type is over its minimum",
+		cluster: cluster{
+			farms: []*farmv1alpha1.Farm{guaranteed("alice", 8), guaranteed("carol", 2)},
+			nodes: full.nodes,
+			pods:  full.pods,
+		},
+		drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 1,
+		pod:         plain("carol", "driver", ""),
+		wantMessage: "no farm of type spark-role=executor is over its minimum",
+	}, {
 		name:    "driver reclaim turned off",
 		cluster: full, drivers: []config.DriverSelector{sparkDriver}, maxDrivers: 0,
 		pod:         plain("carol", "driver", ""),

@@ -16,8 +16,9 @@ import (
 )
 
 // Victim pods go away with their events; what a reclaim did is told on the Farms themselves, once
-// per trigger interval: events ("3 executors reclaimed for bob/bob") and the status records
-// lastReclaimedFrom and lastReclaimedFor.
+// per trigger interval: events ("Reclaimed 3 executors for bob/bob") and the status records
+// lastReclaimedFrom and lastReclaimedFor. What blocks a reclaim (ReclaimBlocked, RoomTaken) is
+// told as it happens, in notes that name no pod, so that repeats count as one series per farm.
 
 // reclaimReports collects the evictions made since the last flush.
 type reclaimReports struct {

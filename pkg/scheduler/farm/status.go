@@ -93,8 +93,11 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 			if r := reclaimFor[key]; r != nil {
 				want.reclaimFor = r
 			}
+			// Off: a condition an earlier configuration set is no longer published.
+			prev := want.thrashing
+			want.thrashing = nil
 			if thrash != nil {
-				want.thrashing = thrash.condition(key, now.Time, want.thrashing)
+				want.thrashing = thrash.condition(key, now.Time, prev)
 				want.thrashing.ObservedGeneration = f.Farm.Generation
 				if want.thrashing.Status == metav1.ConditionTrue {
 					farmThrashing.WithLabelValues(key.Namespace, key.Name).Set(1)
@@ -117,6 +120,9 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 				delete(desired, key)
 				delete(published, key)
 				farmThrashing.DeleteLabelValues(key.Namespace, key.Name)
+				if thrash != nil {
+					thrash.forget(key)
+				}
 			}
 		}
 	}, p.args.TriggerInterval.Duration)

@@ -42,6 +42,12 @@ func (w *thrashWatch) reclaimed(farm types.NamespacedName, now time.Time) {
 	w.last[farm] = now
 }
 
+// forget drops a deleted farm's reclaims: a farm re-created with its name starts afresh.
+func (w *thrashWatch) forget(farm types.NamespacedName) {
+	delete(w.reclaims, farm)
+	delete(w.last, farm)
+}
+
 // count returns how many reclaims took the farm's executors within the window before now.
 func (w *thrashWatch) count(farm types.NamespacedName, now time.Time) int32 {
 	kept := w.reclaims[farm][:0]
