@@ -21,7 +21,8 @@ type Usage struct {
 	Schedulable int32
 	// Error counts executors in phase Failed.
 	Error int32
-	// Terminating counts executors on their way out (deletion requested, not yet finished).
+	// Terminating counts executors on their way out, not yet finished: deleted, or marked by Spark
+	// as decommissioning or inactive (IsTerminating).
 	Terminating int32
 }
 

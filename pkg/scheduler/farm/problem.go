@@ -75,6 +75,8 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 			demand[key] = f.State.GuaranteedDemand()
 		case f.State.Reclaimable() > 0:
 			inFlight := evicting.inFlight[key]
+			// Leaving counts every executor on its way out, those Spark decommissions included:
+			// the farm is giving them back, and its share of this reclaim weighs that.
 			in.problem.Farms[key] = reclaim.Farm{
 				Overquota: f.State.Reclaimable() - inFlight,
 				Leaving:   f.State.Terminating + inFlight,
@@ -201,7 +203,8 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 
 // gatherNode reads one node: its room for the waiting pods (free, plus what executors already
 // leaving free, less what other pods nominated to it claim) and its admissible victims.
-// It also returns the waiting pods the scheduler has nominated to the node.
+// It also returns the waiting pods the scheduler has nominated to the node, and the pods
+// nominated there that no guarantee covers any more (staleNomination).
 func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, evicting ledger, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID, []*corev1.Pod) {
 	node := reclaim.Node{Name: nodeInfo.Node().Name}
 	room := dims.free(nodeInfo)
