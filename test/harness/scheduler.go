@@ -52,6 +52,19 @@ func (cp *ControlPlane) SchedulerConfig(tb TB, edit func(cfg map[string]any)) st
 	return path
 }
 
+// SetFarmArgs sets arguments of the Farm plugin in a decoded scheduler configuration (the first
+// profile's, as the shipped configuration has one), for SchedulerConfig's edit.
+func SetFarmArgs(cfg map[string]any, args map[string]any) {
+	profile := cfg["profiles"].([]any)[0].(map[string]any)
+	for _, pc := range profile["pluginConfig"].([]any) {
+		if pc := pc.(map[string]any); pc["name"] == "Farm" {
+			for k, v := range args {
+				pc["args"].(map[string]any)[k] = v
+			}
+		}
+	}
+}
+
 // StartSchedulerBinary runs the built farm-scheduler with the given configuration file, without
 // its serving endpoints.
 func (cp *ControlPlane) StartSchedulerBinary(tb TB, configPath string, extraArgs ...string) *ChildProcess {

@@ -62,12 +62,7 @@ func TestSoak(t *testing.T) {
 			"leaderElect": true, "resourceLock": "leases", "resourceName": "farm-scheduler-soak", "resourceNamespace": "default",
 			"leaseDuration": leaseDuration.String(), "renewDeadline": "2s", "retryPeriod": "500ms",
 		}
-		profile := cfg["profiles"].([]any)[0].(map[string]any)
-		for _, pc := range profile["pluginConfig"].([]any) {
-			if pc := pc.(map[string]any); pc["name"] == "Farm" {
-				pc["args"].(map[string]any)["triggerInterval"] = interval.String()
-			}
-		}
+		harness.SetFarmArgs(cfg, map[string]any{"triggerInterval": interval.String()})
 	})
 	r := &replicas{start: func() *harness.ChildProcess { return cluster.StartSchedulerBinary(t, config) }}
 	r.live = []*harness.ChildProcess{r.start(), r.start()}

@@ -17,17 +17,10 @@ import (
 const notebookKey, notebookValue = "component", "singleuser-server"
 
 // withDriverArgs adds the notebook label to the Farm plugin's drivers (Spark's stays).
-func withDriverArgs(cfg map[string]any) {
-	profile := cfg["profiles"].([]any)[0].(map[string]any)
-	for _, pc := range profile["pluginConfig"].([]any) {
-		if pc := pc.(map[string]any); pc["name"] == "Farm" {
-			pc["args"].(map[string]any)["drivers"] = []any{
-				map[string]any{"labelKey": "spark-role", "labelValue": "driver"},
-				map[string]any{"labelKey": notebookKey, "labelValue": notebookValue},
-			}
-		}
-	}
-}
+var withDriverArgs = withArgs(map[string]any{"drivers": []any{
+	map[string]any{"labelKey": "spark-role", "labelValue": "driver"},
+	map[string]any{"labelKey": notebookKey, "labelValue": notebookValue},
+}})
 
 // TestDriverStartsOnAFullCluster: the cluster is full of borrowed executors and tenant b, below
 // its minimum, submits a Spark driver. The driver reclaims room for itself; a second driver of b

@@ -16,18 +16,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
+	"github.com/toinfn/farm/test/harness"
 )
 
 // triggerInterval sets the Farm plugin's triggerInterval in a scheduler configuration.
 func triggerInterval(d string) func(map[string]any) {
-	return func(cfg map[string]any) {
-		profile := cfg["profiles"].([]any)[0].(map[string]any)
-		for _, pc := range profile["pluginConfig"].([]any) {
-			if pc := pc.(map[string]any); pc["name"] == "Farm" {
-				pc["args"].(map[string]any)["triggerInterval"] = d
-			}
-		}
-	}
+	return withArgs(map[string]any{"triggerInterval": d})
+}
+
+// withArgs sets Farm plugin arguments in a scheduler configuration.
+func withArgs(args map[string]any) func(map[string]any) {
+	return func(cfg map[string]any) { harness.SetFarmArgs(cfg, args) }
 }
 
 func TestHysteresisDelaysReclaimByNTriggers(t *testing.T) {

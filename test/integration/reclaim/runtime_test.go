@@ -16,14 +16,7 @@ import (
 // borrowed executor is young, one of them is taken.
 func TestMinimumRuntimeSparesYoungExecutors(t *testing.T) {
 	const minimumRuntime = 15 * time.Second
-	s := newScenario(t, "runtime", 0, func(cfg map[string]any) {
-		profile := cfg["profiles"].([]any)[0].(map[string]any)
-		for _, pc := range profile["pluginConfig"].([]any) {
-			if pc := pc.(map[string]any); pc["name"] == "Farm" {
-				pc["args"].(map[string]any)["minimumRuntime"] = minimumRuntime.String()
-			}
-		}
-	})
+	s := newScenario(t, "runtime", 0, withArgs(map[string]any{"minimumRuntime": minimumRuntime.String()}))
 	s.node("old", inPool("old"))
 	s.node("young", inPool("young"))
 	a := s.farm("a", 0, 0, 0)

@@ -16,20 +16,6 @@ import (
 	"github.com/toinfn/farm/pkg/scheduler/farm"
 )
 
-// withArgs sets Farm plugin arguments.
-func withArgs(args map[string]any) func(map[string]any) {
-	return func(cfg map[string]any) {
-		profile := cfg["profiles"].([]any)[0].(map[string]any)
-		for _, pc := range profile["pluginConfig"].([]any) {
-			if pc := pc.(map[string]any); pc["name"] == "Farm" {
-				for k, v := range args {
-					pc["args"].(map[string]any)[k] = v
-				}
-			}
-		}
-	}
-}
-
 // TestThrashingFarmIsShown: a ping-pong — b's executor comes, a borrowed executor of a is
 // reclaimed for it, b's executor goes, a borrows the room again — repeated. With
 // thrashingReclaims 2, a's Thrashing condition is False after two reclaims and True after the
