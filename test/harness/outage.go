@@ -21,9 +21,10 @@ type Outage struct {
 	// credentials.
 	Kubeconfig string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]bool
+	mu      sync.Mutex
+	cut     bool
+	conns   map[net.Conn]bool
+	refused int
 }
 
 // NewOutage starts a TCP relay to the apiserver on a loopback port; it stops with the test.
@@ -58,6 +59,7 @@ func (o *Outage) serve() {
 		}
 		o.mu.Lock()
 		if o.cut {
+			o.refused++
 			o.mu.Unlock()
 			_ = c.Close()
 			continue
@@ -92,10 +94,12 @@ func (o *Outage) forget(c net.Conn) {
 }
 
 // Cut makes the apiserver unreachable through the relay for d, then lets connections through
-// again; it returns at once.
-func (o *Outage) Cut(d time.Duration) {
+// again; it returns at once, with the number of connections it closed (each relayed connection
+// counts twice: the client's side and the apiserver's).
+func (o *Outage) Cut(d time.Duration) int {
 	o.mu.Lock()
 	o.cut = true
+	closed := len(o.conns)
 	for c := range o.conns {
 		_ = c.Close()
 	}
@@ -105,6 +109,15 @@ func (o *Outage) Cut(d time.Duration) {
 		o.cut = false
 		o.mu.Unlock()
 	})
+	return closed
+}
+
+// Refused is how many connections the relay refused while cut: the process behind it noticed
+// the outage and tried to reconnect.
+func (o *Outage) Refused() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.refused
 }
 
 func (o *Outage) close() {
