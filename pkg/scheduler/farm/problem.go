@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/toinfn/farm/pkg/quota"
 	"github.com/toinfn/farm/pkg/reclaim"
+	"github.com/toinfn/farm/pkg/reclaim/input"
 )
 
 // reclaimInput is a reclaim.Problem gathered from the scheduler's snapshot and the farm cache,
@@ -151,13 +153,26 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		requests[i] = podInfo(w).CalculateResource().Resource
 		waitingUIDs.Insert(w.UID)
 	}
-	dims := dimensionsOf(requests)
-	in.problem.Dimensions = dims.names()
+	dims := input.DimensionsOf(requests)
+	in.problem.Dimensions = dims.Names()
 
 	// 3) The nodes: room, what leaves them, their admissible victims.
-	budgets, err := p.newBudgets()
+	budgets, err := p.budgets()
 	if err != nil {
 		return nil, err
+	}
+	reader := &input.NodeReader{
+		Dimensions: dims,
+		Budgets:    budgets,
+		Farms:      in.problem.Farms,
+		Owner:      p.farms.OwnerKey,
+		Evicting:   func(uid types.UID) bool { return evicting.requested[uid] },
+		Refused: func(uid types.UID) (string, bool) {
+			why, ok := evicting.refused[uid]
+			return why, ok
+		},
+		Now:        time.Now(),
+		PassedOver: in.passedOver,
 	}
 	nodeIndex := map[string]int{}
 	// nominatedIndex holds the scheduler's own nominations of waiting pods, which the filters read.
@@ -167,7 +182,8 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		if err != nil || nodeInfo.Node() == nil {
 			continue // gone from the snapshot since its executors were counted
 		}
-		node, victims, nominatedHere, stale := p.gatherNode(nodeInfo, dims, in, budgets, evicting, waitingUIDs, corev1helpers.PodPriority(pod))
+		node, victims := reader.Read(nodeInfo)
+		nominatedHere, stale := p.gatherNominated(&node, dims, waitingUIDs, corev1helpers.PodPriority(pod))
 		in.stale = append(in.stale, stale)
 		for _, uid := range nominatedHere {
 			nominatedIndex[uid] = len(in.problem.Nodes)
@@ -176,7 +192,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		in.problem.Nodes = append(in.problem.Nodes, node)
 		in.victims = append(in.victims, victims)
 	}
-	in.problem.Budgets = budgets.allowed
+	in.problem.Budgets = budgets.Allowed()
 	in.claimedIndex = -1
 	if n, ok := nodeIndex[in.claimed]; ok {
 		in.claimedIndex = n
@@ -184,7 +200,7 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 
 	// 4) Where each waiting pod may go.
 	for i, w := range in.waiting {
-		rw := reclaim.Waiting{ID: klog.KObj(w).String(), Request: dims.of(requests[i]), Nominated: -1}
+		rw := reclaim.Waiting{ID: klog.KObj(w).String(), Request: dims.Of(requests[i]), Nominated: -1}
 		if n, ok := nominatedIndex[w.UID]; ok {
 			rw.Nominated = n
 		} else if n, ok := nodeIndex[nominatedTo(w)]; ok {
@@ -201,59 +217,11 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 	return in, nil
 }
 
-// gatherNode reads one node: its room for the waiting pods (free, plus what executors already
-// leaving free, less what other pods nominated to it claim) and its admissible victims.
-// It also returns the waiting pods the scheduler has nominated to the node, and the pods
-// nominated there that no guarantee covers any more (staleNomination).
-func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimInput, budgets *budgets, evicting ledger, waiting sets.Set[types.UID], priority int32) (reclaim.Node, []*corev1.Pod, []types.UID, []*corev1.Pod) {
-	node := reclaim.Node{Name: nodeInfo.Node().Name}
-	room := dims.free(nodeInfo)
-	now := time.Now()
-	pods := nodeInfo.GetPods()
-	node.Victims = make([]reclaim.Victim, 0, len(pods))
-	victims := make([]*corev1.Pod, 0, len(pods))
-	for _, pi := range pods {
-		v := pi.GetPod()
-		if evicting.requested[v.UID] || quota.IsLeaving(v, now) {
-			// Whatever it is (an executor of any farm, or the farm cache may already have seen
-			// it go while the cycle's snapshot still holds it), the room it frees is room.
-			room.Add(dims.of(pi.CalculateResource().Resource))
-			node.Leaving = true
-			continue
-		}
-		if quota.IsTerminating(v) {
-			// Stuck past its deadline, or decommissioned by Spark without a deadline: it holds
-			// its room, and evicting it again would free nothing sooner.
-			continue
-		}
-		owner, ok := p.farms.OwnerKey(v)
-		if !ok {
-			continue
-		}
-		if _, victimFarm := in.problem.Farms[owner]; !victimFarm {
-			continue // of another farm type, or of a farm not over its minimum
-		}
-		if why, refused := evicting.refused[v.UID]; refused {
-			in.passedOver[owner] = why
-			continue
-		}
-		covering, protectedBy := budgets.covering(v)
-		if protectedBy != "" {
-			in.passedOver[owner] = fmt.Sprintf("PodDisruptionBudget %s allows no disruption", protectedBy)
-			continue
-		}
-		node.Victims = append(node.Victims, reclaim.Victim{
-			ID:       string(v.UID), // unique, and free to make
-			Farm:     owner,
-			Request:  dims.of(pi.CalculateResource().Resource),
-			Priority: corev1helpers.PodPriority(v),
-			Started:  quota.StartTime(v),
-			Budgets:  covering,
-		})
-		victims = append(victims, v)
-	}
-	// Pods nominated here that the plan does not place hold their room, as the filters would
-	// count them for a pod of no higher priority.
+// gatherNominated takes from a node's room what the pods the scheduler nominated there claim
+// (as the filters count them for a pod of the given priority). It returns the waiting pods of
+// the problem nominated there, and the pods nominated there that no guarantee covers any more
+// (staleNomination), whose room counts as free.
+func (p *Plugin) gatherNominated(node *reclaim.Node, dims input.Dimensions, waiting sets.Set[types.UID], priority int32) ([]types.UID, []*corev1.Pod) {
 	var nominated []types.UID
 	var stale []*corev1.Pod
 	for _, pi := range p.handle.NominatedPodsForNode(node.Name) {
@@ -263,12 +231,11 @@ func (p *Plugin) gatherNode(nodeInfo fwk.NodeInfo, dims dimensions, in *reclaimI
 			nominated = append(nominated, np.UID)
 		case p.staleNomination(np):
 			stale = append(stale, np)
-		case corev1helpers.PodPriority(np) >= priority:
-			room.Sub(dims.of(pi.CalculateResource().Resource))
+		case input.HoldsRoom(np, priority):
+			node.Room.Sub(dims.Of(pi.CalculateResource().Resource))
 		}
 	}
-	node.Room = room
-	return node, victims, nominated, stale
+	return nominated, stale
 }
 
 // staleNomination reports whether a nominated pod is an executor of a farm that is no longer
@@ -339,20 +306,23 @@ func servedBefore(self, a, b *corev1.Pod, nominatedTo func(*corev1.Pod) string) 
 	return a.Name < b.Name
 }
 
-// admits reports whether a node's labels and taints admit a pod: its node selector and required
-// affinity, and its tolerations of the NoSchedule and NoExecute taints, as the NodeAffinity and
-// TaintToleration filters decide.
+// admits reports whether the node of the snapshot named name admits a pod (input.Admits).
 func admits(logger klog.Logger, lister fwk.NodeInfoLister, name string, pod *corev1.Pod, affinity nodeaffinity.RequiredNodeAffinity) bool {
 	nodeInfo, err := lister.Get(name)
 	if err != nil || nodeInfo.Node() == nil {
 		return false
 	}
-	node := nodeInfo.Node()
-	if ok, _ := affinity.Match(node); !ok {
-		return false
+	return input.Admits(logger, nodeInfo.Node(), pod, affinity)
+}
+
+// budgets reads every PodDisruptionBudget a plan must respect.
+func (p *Plugin) budgets() (*input.Budgets, error) {
+	if p.pdbs == nil {
+		return input.NewBudgets(nil), nil
 	}
-	_, untolerated := corev1helpers.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, pod.Spec.Tolerations, func(t *corev1.Taint) bool {
-		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
-	}, false)
-	return !untolerated
+	pdbs, err := p.pdbs.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing PodDisruptionBudgets: %w", err)
+	}
+	return input.NewBudgets(pdbs), nil
 }

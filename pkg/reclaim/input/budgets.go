@@ -1,16 +1,15 @@
-package farm
+package input
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
 	policy "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// budgets are the PodDisruptionBudgets a cycle's victims may draw on, by index.
-type budgets struct {
+// Budgets are the PodDisruptionBudgets a plan's victims may draw on, by index
+// (reclaim.Problem.Budgets).
+type Budgets struct {
 	byNamespace map[string][]budget
 	allowed     []int32
 }
@@ -21,17 +20,10 @@ type budget struct {
 	index    int
 }
 
-// newBudgets reads every PodDisruptionBudget; those with an invalid or empty selector are
-// skipped, as upstream preemption skips them.
-func (p *Plugin) newBudgets() (*budgets, error) {
-	b := &budgets{byNamespace: map[string][]budget{}}
-	if p.pdbs == nil {
-		return b, nil
-	}
-	pdbs, err := p.pdbs.List(labels.Everything())
-	if err != nil {
-		return nil, fmt.Errorf("listing PodDisruptionBudgets: %w", err)
-	}
+// NewBudgets indexes PodDisruptionBudgets; those with an invalid or empty selector are skipped,
+// as upstream preemption skips them.
+func NewBudgets(pdbs []*policy.PodDisruptionBudget) *Budgets {
+	b := &Budgets{byNamespace: map[string][]budget{}}
 	for _, pdb := range pdbs {
 		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
 		if err != nil || sel.Empty() {
@@ -40,12 +32,15 @@ func (p *Plugin) newBudgets() (*budgets, error) {
 		b.byNamespace[pdb.Namespace] = append(b.byNamespace[pdb.Namespace], budget{pdb: pdb, selector: sel, index: len(b.allowed)})
 		b.allowed = append(b.allowed, pdb.Status.DisruptionsAllowed)
 	}
-	return b, nil
+	return b
 }
 
-// covering returns the budgets that cover a pod, or the name of one that allows no disruption
+// Allowed is how many more disruptions each budget allows, by index.
+func (b *Budgets) Allowed() []int32 { return b.allowed }
+
+// Covering returns the budgets that cover a pod, or the name of one that allows no disruption
 // at all. A pod the budget already counts as disrupted does not draw on it again.
-func (b *budgets) covering(pod *corev1.Pod) ([]int, string) {
+func (b *Budgets) Covering(pod *corev1.Pod) ([]int, string) {
 	var out []int
 	for _, bud := range b.byNamespace[pod.Namespace] {
 		if !bud.selector.Matches(labels.Set(pod.Labels)) {

@@ -1,4 +1,4 @@
-package farm
+package input
 
 import (
 	"sort"
@@ -9,17 +9,17 @@ import (
 	"github.com/toinfn/farm/pkg/reclaim"
 )
 
-// dimensions are the resources a reclaim measures room in: CPU, memory and a pod slot always,
+// Dimensions are the resources a reclaim measures room in: CPU, memory and a pod slot always,
 // ephemeral storage and extended resources when a waiting pod requests them. Resources no
 // waiting pod requests cannot keep it from fitting.
-type dimensions struct {
+type Dimensions struct {
 	ephemeralStorage bool
 	scalars          []corev1.ResourceName
 }
 
-// dimensionsOf returns the dimensions the given requests need.
-func dimensionsOf(requests []fwk.Resource) dimensions {
-	var d dimensions
+// DimensionsOf returns the dimensions the given requests need.
+func DimensionsOf(requests []fwk.Resource) Dimensions {
+	var d Dimensions
 	seen := map[corev1.ResourceName]bool{}
 	for _, r := range requests {
 		d.ephemeralStorage = d.ephemeralStorage || r.GetEphemeralStorage() > 0
@@ -34,8 +34,8 @@ func dimensionsOf(requests []fwk.Resource) dimensions {
 	return d
 }
 
-// names lists the dimensions in the order of their Resources.
-func (d dimensions) names() []string {
+// Names lists the dimensions in the order of their Resources (reclaim.Problem.Dimensions).
+func (d Dimensions) Names() []string {
 	out := []string{string(corev1.ResourceCPU), string(corev1.ResourceMemory), string(corev1.ResourcePods)}
 	if d.ephemeralStorage {
 		out = append(out, string(corev1.ResourceEphemeralStorage))
@@ -46,8 +46,8 @@ func (d dimensions) names() []string {
 	return out
 }
 
-// of measures one pod's request.
-func (d dimensions) of(r fwk.Resource) reclaim.Resources {
+// Of measures one pod's request.
+func (d Dimensions) Of(r fwk.Resource) reclaim.Resources {
 	out := reclaim.Resources{r.GetMilliCPU(), r.GetMemory(), 1}
 	if d.ephemeralStorage {
 		out = append(out, r.GetEphemeralStorage())
@@ -58,8 +58,8 @@ func (d dimensions) of(r fwk.Resource) reclaim.Resources {
 	return out
 }
 
-// free measures what a node has left: allocatable less what its pods request.
-func (d dimensions) free(nodeInfo fwk.NodeInfo) reclaim.Resources {
+// Free measures what a node has left: allocatable less what its pods request.
+func (d Dimensions) Free(nodeInfo fwk.NodeInfo) reclaim.Resources {
 	alloc, used := nodeInfo.GetAllocatable(), nodeInfo.GetRequested()
 	out := reclaim.Resources{
 		alloc.GetMilliCPU() - used.GetMilliCPU(),
