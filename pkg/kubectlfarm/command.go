@@ -44,7 +44,7 @@ kubeconfigs and Spark settings, and shows the farms' status.`,
 		Short: "Add or remove a tenant, or issue its kubeconfig",
 	}
 	tenantCmd.AddCommand(newAddCommand(flags, streams), newRemoveCommand(flags, streams), newKubeconfigCommand(flags, streams))
-	cmd.AddCommand(tenantCmd, newStatusCommand(flags, streams), newVersionCommand(streams), newCompletionCommand(cmd, streams))
+	cmd.AddCommand(tenantCmd, newStatusCommand(flags, streams), newWhatIfCommand(flags, streams), newVersionCommand(streams), newCompletionCommand(cmd, streams))
 	return cmd
 }
 

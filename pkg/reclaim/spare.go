@@ -1,6 +1,21 @@
 package reclaim
 
-import "math"
+import (
+	"math"
+	"time"
+)
+
+// SolveWithMinimumRuntime plans with a minimum runtime: executors younger than it at now are
+// victims only when no plan without them places as many waiting executors (SolveSparing). A
+// minimum of zero or less plans as Solve does.
+func SolveWithMinimumRuntime(pr *Problem, minimum time.Duration, now time.Time) Plan {
+	if minimum <= 0 {
+		return Solve(pr)
+	}
+	return SolveSparing(pr, func(v Victim) bool {
+		return !v.Started.IsZero() && now.Sub(v.Started) < minimum
+	})
+}
 
 // SolveSparing plans as Solve does, but takes a victim spare reports (an executor younger than a
 // minimum runtime, say) only when no plan without such victims places as many waiting

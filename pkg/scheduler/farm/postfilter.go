@@ -163,17 +163,9 @@ func (p *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *core
 	return result, status
 }
 
-// solve plans the reclaim; with a minimum runtime, executors younger than it are victims only
-// when no plan without them places as many waiting pods.
+// solve plans the reclaim with the minimum runtime the plugin is configured with.
 func (p *Plugin) solve(pr *reclaim.Problem) reclaim.Plan {
-	minimum := p.args.MinimumRuntime.Duration
-	if minimum <= 0 {
-		return reclaim.Solve(pr)
-	}
-	now := time.Now()
-	return reclaim.SolveSparing(pr, func(v reclaim.Victim) bool {
-		return !v.Started.IsZero() && now.Sub(v.Started) < minimum
-	})
+	return reclaim.SolveWithMinimumRuntime(pr, p.args.MinimumRuntime.Duration, time.Now())
 }
 
 // noticeRoomTaken reports room made for the pod that another pod took: the pod was nominated to

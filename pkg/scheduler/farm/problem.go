@@ -109,13 +109,13 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		return w.Status.NominatedNodeName
 	}
 	for key, n := range demand {
-		in.waiting = append(in.waiting, guaranteedPods(pod, pending[key], n, nominatedTo)...)
+		in.waiting = append(in.waiting, input.GuaranteedPods(pod, pending[key], n, nominatedTo)...)
 	}
 	if driver {
 		// A driver waits beside its farm's executors, beyond the count they are guaranteed.
 		in.waiting = append(in.waiting, pod)
 	}
-	sort.Slice(in.waiting, func(i, j int) bool { return servedBefore(pod, in.waiting[i], in.waiting[j], nominatedTo) })
+	sort.Slice(in.waiting, func(i, j int) bool { return input.ServedBefore(pod, in.waiting[i], in.waiting[j], nominatedTo) })
 	in.self = -1
 	for i, w := range in.waiting {
 		if w.UID == pod.UID {
@@ -275,35 +275,6 @@ func (p *Plugin) releaseStale(ctx context.Context, pods []*corev1.Pod) {
 // for the waiting pods; a pod stuck in Terminating holds its room and the plan is made without it.
 func (p *Plugin) leaving(pod *corev1.Pod) bool {
 	return p.evictions.requested(pod.UID) || quota.IsLeaving(pod, time.Now())
-}
-
-// guaranteedPods returns the pending pods of a farm below its minimum that its guarantee covers:
-// demand of them, in the order servedBefore gives.
-func guaranteedPods(self *corev1.Pod, pending []*corev1.Pod, demand int32, nominatedTo func(*corev1.Pod) string) []*corev1.Pod {
-	sort.Slice(pending, func(i, j int) bool { return servedBefore(self, pending[i], pending[j], nominatedTo) })
-	return pending[:min(len(pending), int(demand))]
-}
-
-// servedBefore orders waiting pods: those nominated by an earlier reclaim first (room is being
-// made for them: a later pod must not take their place in the guarantee, or it would be made
-// twice), then the cycle's pod, then in queue order (priority, then age, then name).
-func servedBefore(self, a, b *corev1.Pod, nominatedTo func(*corev1.Pod) string) bool {
-	if na, nb := nominatedTo(a) != "", nominatedTo(b) != ""; na != nb {
-		return na
-	}
-	if (a.UID == self.UID) != (b.UID == self.UID) {
-		return a.UID == self.UID
-	}
-	if pa, pb := corev1helpers.PodPriority(a), corev1helpers.PodPriority(b); pa != pb {
-		return pa > pb
-	}
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
 }
 
 // admits reports whether the node of the snapshot named name admits a pod (input.Admits).
