@@ -1,0 +1,92 @@
+package reclaim
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/toinfn/farm/pkg/reclaim/preview"
+	"github.com/toinfn/farm/test/harness"
+)
+
+// TestWhatIfAgreesWithTheScheduler: kubectl farm what-if, run on a full cluster before a farm
+// below its minimum asks for executors, names the farms and counts the scheduler then takes,
+// with each farm's hysteresis; and what it previews, it does not do.
+func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
+	s := newScenario(t, "whatif", 3, triggerInterval("1s"))
+	b := s.farm("b", 4, 0, 0)
+	a := s.farm("a", 0, 0, 2)
+	c := s.farm("c", 3, 0, 1)
+	// b holds one of its four; a (minimum 0) and c (minimum 3) fill the other 11 slots.
+	s.executors(b, 0, 1)
+	s.waitRunning(b, 1, time.Minute)
+	s.executors(a, 0, 6)
+	s.waitRunning(a, 6, time.Minute)
+	s.executors(c, 0, 5)
+	s.waitRunning(c, 5, time.Minute)
+
+	r := whatIf(t, b, "--executors", "3", "-o", "json")
+	got := map[string]int32{}
+	for _, rc := range r.Reclaims {
+		got[rc.Farm] = rc.Executors
+	}
+	// Proportional to what each borrows (6 and 2): 2.25 and 0.75 of 3, by largest remainder.
+	if diff := cmp.Diff(map[string]int32{a.String(): 2, c.String(): 1}, got); diff != "" {
+		t.Fatalf("what-if's reclaim by farm (-want +got):\n%s\npreview: %+v", diff, r)
+	}
+	if r.Guaranteed != 3 || r.Placed != 3 || r.FreeRoom != 0 || len(r.Unplaced) != 0 {
+		t.Errorf("what-if: %d guaranteed, %d placed (%d on free room), unplaced %q; want 3, 3 (0)", r.Guaranteed, r.Placed, r.FreeRoom, r.Unplaced)
+	}
+	for _, rc := range r.Reclaims {
+		if want := map[string]int32{a.String(): 2, c.String(): 1}[rc.Farm]; rc.TriggersToGo() != want {
+			t.Errorf("what-if: farm %s loses executors at trigger %d from now, want %d (scaledownAfterNTriggers)", rc.Farm, rc.TriggersToGo(), want)
+		}
+	}
+	// Read-only: nothing was evicted, nothing changed on the farms.
+	time.Sleep(settle)
+	if n := len(s.evicted.counts()); n != 0 {
+		t.Fatalf("what-if evicted executors: %v", s.evicted.counts())
+	}
+
+	// The scheduler, asked for the same, does what the preview said.
+	s.executors(b, 1, 3)
+	s.waitRunning(b, 4, time.Minute)
+	time.Sleep(settle)
+	want := map[string]int{a.Namespace: 2, c.Namespace: 1}
+	if diff := cmp.Diff(want, s.evicted.counts()); diff != "" {
+		t.Errorf("the scheduler's evictions by namespace differ from the preview's (-preview +scheduler):\n%s", diff)
+	}
+
+	// Text for people: the farms and when they lose executors.
+	text := mustWhatIf(t, b, "--executors", "1")
+	for _, want := range []string{"What if farm " + b.String() + " asked for 1 more executors", "its minimum covers 0 of the 1", "1 would borrow"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("what-if's text lacks %q:\n%s", want, text)
+		}
+	}
+	t.Logf("preview before: %+v; evictions after: %v", got, s.evicted.counts())
+}
+
+// whatIf runs kubectl farm what-if with -o json on the administrator's kubeconfig.
+func whatIf(t *testing.T, farm types.NamespacedName, args ...string) preview.Result {
+	t.Helper()
+	var r preview.Result
+	if err := json.Unmarshal([]byte(mustWhatIf(t, farm, args...)), &r); err != nil {
+		t.Fatalf("kubectl farm what-if %v: %v", args, err)
+	}
+	return r
+}
+
+func mustWhatIf(t *testing.T, farm types.NamespacedName, args ...string) string {
+	t.Helper()
+	full := append([]string{"--kubeconfig=" + cluster.Kubeconfig, "what-if", farm.String()}, args...)
+	r := harness.RunCommand(t.Context(), t, nil, "kubectl-farm", full...)
+	if r.ExitCode != 0 {
+		t.Fatalf("kubectl-farm %v exited %d\nstdout:\n%s\nstderr:\n%s", full, r.ExitCode, r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
