@@ -167,15 +167,12 @@ func withoutSchedulerFields(s farmv1alpha1.FarmStatus) farmv1alpha1.FarmStatus {
 func withoutSchedulerConditions(cs []metav1.Condition) []metav1.Condition {
 	var out []metav1.Condition
 	for _, c := range cs {
-		if c.Type != schedulerConditionThrashing {
+		if c.Type != farmv1alpha1.FarmThrashing {
 			out = append(out, c)
 		}
 	}
 	return out
 }
-
-// schedulerConditionThrashing is farm-scheduler's Thrashing condition (pkg/scheduler/farm).
-const schedulerConditionThrashing = "Thrashing"
 
 // desiredStatus is the status the controller owns, from an observation. Conditions keep their
 // transition times when their status does not change.

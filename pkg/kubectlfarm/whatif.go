@@ -12,12 +12,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
@@ -101,7 +99,7 @@ func (o *whatIfOptions) run(ctx context.Context, flags *genericclioptions.Config
 	if err != nil {
 		return err
 	}
-	objects, err := listCluster(ctx, core, cluster.Dynamic)
+	objects, err := preview.Read(ctx, core, cluster.Dynamic)
 	if err != nil {
 		return unreachable(fmt.Errorf("%w (what-if reads every node, pod, Farm and PodDisruptionBudget: it needs a cluster administrator's credentials)", err), cfg)
 	}
@@ -146,44 +144,6 @@ func (o *whatIfOptions) farmKey(flags *genericclioptions.ConfigFlags, arg string
 		return types.NamespacedName{}, err
 	}
 	return types.NamespacedName{Namespace: ns, Name: arg}, nil
-}
-
-// listCluster reads what a preview plans on.
-func listCluster(ctx context.Context, core kubernetes.Interface, dyn dynamic.Interface) (preview.Cluster, error) {
-	var c preview.Cluster
-	nodes, err := core.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return c, fmt.Errorf("listing nodes: %w", err)
-	}
-	for i := range nodes.Items {
-		c.Nodes = append(c.Nodes, &nodes.Items[i])
-	}
-	pods, err := core.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return c, fmt.Errorf("listing pods: %w", err)
-	}
-	for i := range pods.Items {
-		c.Pods = append(c.Pods, &pods.Items[i])
-	}
-	pdbs, err := core.PolicyV1().PodDisruptionBudgets("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return c, fmt.Errorf("listing PodDisruptionBudgets: %w", err)
-	}
-	for i := range pdbs.Items {
-		c.Budgets = append(c.Budgets, &pdbs.Items[i])
-	}
-	farms, err := dyn.Resource(farmv1alpha1.GroupVersion.WithResource("farms")).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return c, fmt.Errorf("listing farms: %w", err)
-	}
-	for _, u := range farms.Items {
-		f := &farmv1alpha1.Farm{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, f); err != nil {
-			return c, fmt.Errorf("reading farm %s/%s: %w", u.GetNamespace(), u.GetName(), err)
-		}
-		c.Farms = append(c.Farms, f)
-	}
-	return c, nil
 }
 
 // executorTemplate is the pod each previewed executor would be: the farm's newest executor

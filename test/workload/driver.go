@@ -31,6 +31,8 @@ type Phase int
 const (
 	// Waiting: the tenant has not arrived yet.
 	Waiting Phase = iota
+	// Starting: the job's driver pod waits for a node (a tenant with Tenant.Driver).
+	Starting
 	// Running: the job runs and its driver keeps its executors.
 	Running
 	// Finished: the job is over and its executors are deleted.
@@ -41,6 +43,8 @@ func (p Phase) String() string {
 	switch p {
 	case Waiting:
 		return "waiting"
+	case Starting:
+		return "starting"
 	case Running:
 		return "running"
 	case Finished:
@@ -52,8 +56,11 @@ func (p Phase) String() string {
 // JobStatus is what a driver reports about its job.
 type JobStatus struct {
 	Phase Phase
-	// Submitted is when the job asked for its first executors; zero while Waiting.
+	// Submitted is when the job was submitted: its driver pod created, or its first executors
+	// asked for; zero while Waiting.
 	Submitted time.Time
+	// DriverStarted is when the job's driver pod was first seen running; zero without one.
+	DriverStarted time.Time
 	// Finished is when the job deleted its executors; zero until Finished.
 	Finished time.Time
 	// Asked is how many executors the job wants now: its request so far in the ramp.
@@ -103,12 +110,14 @@ func (d *Driver) Status() JobStatus {
 	return d.status
 }
 
-// Step does what the driver does at now: submit the job once the tenant has arrived, ramp its
+// Step does what the driver does at now: submit the job once the tenant has arrived (with a
+// driver pod first, when the tenant has one, asking for executors only once it runs), ramp its
 // request up, replace lost executors, or delete them all once the job has run its length. Steps
 // are idempotent: after a failure, the next one picks up from what the API server holds.
 func (d *Driver) Step(ctx context.Context, now time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	logger := klog.FromContext(ctx)
 	switch d.status.Phase {
 	case Finished:
 		return nil
@@ -116,24 +125,69 @@ func (d *Driver) Step(ctx context.Context, now time.Time) error {
 		if now.Before(d.arrival) {
 			return nil
 		}
-		d.status = JobStatus{Phase: Running, Submitted: now, Asked: min(d.tenant.Initial, d.tenant.Executors)}
-		d.lastRamp = now
-		klog.FromContext(ctx).V(2).Info("Job submitted", "tenant", d.tenant.Name, "executors", d.status.Asked)
+		d.status = JobStatus{Phase: Running, Submitted: now}
+		if d.tenant.Driver {
+			d.status.Phase = Starting
+		}
+		logger.V(2).Info("Job submitted", "tenant", d.tenant.Name, "driverPod", d.tenant.Driver)
 	}
-
 	if !now.Before(d.status.Submitted.Add(d.tenant.JobLength)) {
 		if err := d.deleteExecutors(ctx); err != nil {
 			return err
 		}
+		if err := d.deleteDriver(ctx); err != nil {
+			return err
+		}
 		d.status.Phase, d.status.Finished, d.status.Asked = Finished, now, 0
-		klog.FromContext(ctx).V(2).Info("Job finished", "tenant", d.tenant.Name)
+		logger.V(2).Info("Job finished", "tenant", d.tenant.Name)
 		return nil
 	}
-	if d.status.Asked < d.tenant.Executors && now.Sub(d.lastRamp) >= RampInterval {
+	if d.status.Phase == Starting {
+		running, err := d.keepDriver(ctx)
+		if err != nil || !running {
+			return err
+		}
+		d.status.Phase, d.status.DriverStarted = Running, now
+		logger.V(2).Info("Driver running", "tenant", d.tenant.Name)
+	}
+	if d.status.Asked == 0 {
+		d.status.Asked = min(d.tenant.Initial, d.tenant.Executors)
+		d.lastRamp = now
+	} else if d.status.Asked < d.tenant.Executors && now.Sub(d.lastRamp) >= RampInterval {
 		d.status.Asked = min(2*max(d.status.Asked, 1), d.tenant.Executors)
 		d.lastRamp = now
 	}
 	return d.keepExecutors(ctx)
+}
+
+// keepDriver creates the job's driver pod unless it exists, and reports whether it runs.
+func (d *Driver) keepDriver(ctx context.Context) (bool, error) {
+	want := d.tenant.DriverPod()
+	pod, err := d.client.CoreV1().Pods(want.Namespace).Get(ctx, want.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = d.client.CoreV1().Pods(want.Namespace).Create(ctx, want, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, fmt.Errorf("creating driver %s/%s: %w", want.Namespace, want.Name, err)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading driver %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	return quota.IsRunning(pod), nil
+}
+
+// deleteDriver deletes the job's driver pod, if it has one.
+func (d *Driver) deleteDriver(ctx context.Context) error {
+	if !d.tenant.Driver {
+		return nil
+	}
+	pod := d.tenant.DriverPod()
+	err := d.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting driver %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
 }
 
 // keepExecutors creates executors until the job has as many as it asked for.

@@ -29,6 +29,13 @@ func TestDriver(t *testing.T) {
 		p.Status.Conditions = []corev1.PodCondition{{Type: quota.EvictedCondition, Status: corev1.ConditionTrue, Reason: quota.ReasonReclaimed}}
 		return p
 	}
+	withDriver := job
+	withDriver.Driver = true
+	driverRunning := func() *corev1.Pod {
+		p := withDriver.DriverPod()
+		p.Spec.NodeName, p.Status.Phase = "node-0", corev1.PodRunning
+		return p
+	}
 	failed := func(name string) *corev1.Pod {
 		p := running(name)
 		p.Status.Phase = corev1.PodFailed
@@ -80,6 +87,25 @@ func TestDriver(t *testing.T) {
 		existing: []*corev1.Pod{reclaimed("alice-exec-0")},
 		steps:    []time.Time{at(0), at(time.Second), at(job.JobLength), at(job.JobLength + time.Second)},
 		want:     JobStatus{Phase: Finished, Submitted: at(0), Finished: at(job.JobLength)},
+	}, {
+		name:     "with a driver pod, asks for no executor until the driver runs",
+		tenant:   withDriver,
+		steps:    []time.Time{at(0), at(time.Second), at(2 * time.Second)},
+		want:     JobStatus{Phase: Starting, Submitted: at(0)},
+		wantKept: []string{"alice-driver"},
+	}, {
+		name:     "with a driver pod, asks for its initial executors once the driver runs",
+		tenant:   withDriver,
+		existing: []*corev1.Pod{driverRunning()},
+		steps:    []time.Time{at(0)},
+		want:     JobStatus{Phase: Running, Submitted: at(0), DriverStarted: at(0), Asked: 2},
+		wantKept: []string{"alice-driver", "alice-exec-1", "alice-exec-2"},
+	}, {
+		name:     "with a driver pod, deletes the driver with the executors at the end",
+		tenant:   withDriver,
+		existing: []*corev1.Pod{driverRunning()},
+		steps:    []time.Time{at(0), at(job.JobLength)},
+		want:     JobStatus{Phase: Finished, Submitted: at(0), DriverStarted: at(0), Finished: at(job.JobLength)},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,11 +131,16 @@ func TestDriver(t *testing.T) {
 			}
 			var kept []string
 			for _, p := range pods.Items {
-				if quota.IsPending(&p) || quota.IsAssigned(&p) {
-					kept = append(kept, p.Name)
-					if p.Labels[Spark.LabelKey] != Spark.LabelValue || p.Spec.SchedulerName != quota.SchedulerName {
-						t.Errorf("executor %s: labels %v, scheduler %q; want %s for %s", p.Name, p.Labels, p.Spec.SchedulerName, Spark, quota.SchedulerName)
-					}
+				if !quota.IsPending(&p) && !quota.IsAssigned(&p) {
+					continue
+				}
+				kept = append(kept, p.Name)
+				role := Spark.LabelValue
+				if p.Name == tc.tenant.DriverPod().Name {
+					role = DriverLabelValue
+				}
+				if p.Labels[Spark.LabelKey] != role || p.Spec.SchedulerName != quota.SchedulerName {
+					t.Errorf("pod %s: labels %v, scheduler %q; want %s=%s for %s", p.Name, p.Labels, p.Spec.SchedulerName, Spark.LabelKey, role, quota.SchedulerName)
 				}
 			}
 			slices.Sort(kept)

@@ -24,8 +24,23 @@ var names = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", 
 // end leave room. Minimums are at most an equal share of the slots each, so together they never
 // exceed the cluster and every guarantee can be met.
 func Plan(seed int64, n int, slots int32, span time.Duration) []Tenant {
+	return plan(seed, n, slots, span, false)
+}
+
+// PlanWithDrivers is Plan for jobs that start with a driver pod (Tenant.Driver) as big as an
+// executor: the minimums share the slots the drivers leave, and the first tenant's driver and
+// executors fill the cluster, so every later tenant's driver must reclaim room to start.
+func PlanWithDrivers(seed int64, n int, slots int32, span time.Duration) []Tenant {
+	return plan(seed, n, slots, span, true)
+}
+
+func plan(seed int64, n int, slots int32, span time.Duration, drivers bool) []Tenant {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
-	share := slots / int32(max(n, 1))
+	executorSlots := slots
+	if drivers {
+		executorSlots -= int32(n)
+	}
+	share := executorSlots / int32(max(n, 1))
 	between := func(lo, hi int32) int32 { return lo + rng.Int32N(hi-lo+1) }
 	fraction := func(lo, hi float64) time.Duration {
 		return time.Duration((lo + (hi-lo)*rng.Float64()) * float64(span)).Round(time.Second)
@@ -42,6 +57,7 @@ func Plan(seed int64, n int, slots int32, span time.Duration) []Tenant {
 			t.Min = between(max(1, share/2), share)
 		}
 		t.Initial = max(1, t.Min)
+		t.Driver = drivers
 	}
 	if n == 0 {
 		return tenants
@@ -49,11 +65,17 @@ func Plan(seed int64, n int, slots int32, span time.Duration) []Tenant {
 
 	first := &tenants[0]
 	first.Executors = slots
+	if drivers {
+		first.Executors = slots - 1 // its driver holds the last slot
+	}
 	first.JobLength = jobLength(0.7, 0.9)
 	// Later tenants come once the first one's requests, doubling every round, have filled the
 	// cluster, with a few seconds for scheduling: arriving earlier, they would get their
 	// minimum from free room and nothing would need to be reclaimed.
 	full := RampInterval*time.Duration(rampRounds(first.Initial, first.Executors)) + 3*time.Second
+	if drivers {
+		full += time.Second // its driver starts first
+	}
 
 	arrivals := make([]time.Duration, n-1)
 	for i := range arrivals {

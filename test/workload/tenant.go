@@ -45,6 +45,9 @@ type Tenant struct {
 	Cores int64
 	// NodeSelector, when set, keeps the executors on a pool of nodes.
 	NodeSelector map[string]string
+	// Driver makes the job start as a Spark application in cluster mode does: a driver pod
+	// (DriverPod) that must run before the job asks for executors.
+	Driver bool
 }
 
 // FarmName is the name of the tenant's Farm, after the original JupyterHub deployment's
@@ -81,6 +84,19 @@ func (t Tenant) Executor(ft quota.Type, id int) *corev1.Pod {
 		pod.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: requests, Limits: requests}
 	}
 	pod.Spec.NodeSelector = t.NodeSelector
+	return pod
+}
+
+// DriverLabelValue is the value of the farm type's label key on a driver pod, as Spark labels
+// its drivers spark-role=driver: farm-scheduler's default driver selector.
+const DriverLabelValue = "driver"
+
+// DriverPod returns the pod of the tenant's driver: addressed to farm-scheduler, of no Farm, as
+// big as one executor.
+func (t Tenant) DriverPod() *corev1.Pod {
+	pod := t.Executor(Spark, 0)
+	pod.Name = t.Name + "-driver"
+	pod.Labels = map[string]string{Spark.LabelKey: DriverLabelValue}
 	return pod
 }
 

@@ -35,7 +35,7 @@ type schedulerStatus struct {
 
 func schedulerStatusOf(f *farmv1alpha1.Farm) schedulerStatus {
 	return schedulerStatus{triggered: f.Status.ScaledownTriggered, from: f.Status.LastReclaimedFrom, reclaimFor: f.Status.LastReclaimedFor,
-		thrashing: apimeta.FindStatusCondition(f.Status.Conditions, ConditionThrashing)}
+		thrashing: apimeta.FindStatusCondition(f.Status.Conditions, farmv1alpha1.FarmThrashing)}
 }
 
 func (s schedulerStatus) equal(o schedulerStatus) bool {

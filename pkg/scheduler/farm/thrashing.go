@@ -12,11 +12,6 @@ import (
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
 
-// ConditionThrashing is the Farm condition farm-scheduler sets while a farm's borrowed executors
-// are reclaimed over and over: borrowed, reclaimed, borrowed again, each time throwing its work
-// away. BorrowCooldown is the remedy the admin may turn on.
-const ConditionThrashing = "Thrashing"
-
 // thrashWatch remembers, per farm, the reclaims that took its borrowed executors. Evictions in
 // trigger intervals closer than gap are one reclaim; a reclaim after a quiet gap is a new one,
 // the farm having borrowed again meanwhile.
@@ -71,7 +66,7 @@ func (w *thrashWatch) count(farm types.NamespacedName, now time.Time) int32 {
 // its status does not change.
 func (w *thrashWatch) condition(farm types.NamespacedName, now time.Time, prev *metav1.Condition) *metav1.Condition {
 	n := w.count(farm, now)
-	c := &metav1.Condition{Type: ConditionThrashing, Status: metav1.ConditionFalse, Reason: "FewReclaims",
+	c := &metav1.Condition{Type: farmv1alpha1.FarmThrashing, Status: metav1.ConditionFalse, Reason: "FewReclaims",
 		Message: fmt.Sprintf("borrowed executors reclaimed %d times within %s (thrashing above %d)", n, w.window, w.limit)}
 	if n > w.limit {
 		c.Status, c.Reason = metav1.ConditionTrue, "RepeatedReclaims"

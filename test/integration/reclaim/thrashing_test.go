@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
-	"github.com/toinfn/farm/pkg/scheduler/farm"
 )
 
 // TestThrashingFarmIsShown: a ping-pong — b's executor comes, a borrowed executor of a is
@@ -49,7 +48,7 @@ func TestThrashingFarmIsShown(t *testing.T) {
 	if err != nil || !strings.Contains(c.Message, "reclaimed 3 times") {
 		t.Fatalf("after three reclaims, %s Thrashing = %+v, want True saying reclaimed 3 times", a, c)
 	}
-	t.Logf("%s: %s", farm.ConditionThrashing, c.Message)
+	t.Logf("%s: %s", farmv1alpha1.FarmThrashing, c.Message)
 }
 
 // TestBorrowCooldown: with borrowCooldown, a farm that just lost a borrowed executor does not
@@ -84,7 +83,7 @@ func (s *scenario) thrashing(f types.NamespacedName) *metav1.Condition {
 	if err := cluster.Client.Get(s.t.Context(), f, obj); err != nil {
 		s.t.Fatal(err)
 	}
-	return apimeta.FindStatusCondition(obj.Status.Conditions, farm.ConditionThrashing)
+	return apimeta.FindStatusCondition(obj.Status.Conditions, farmv1alpha1.FarmThrashing)
 }
 
 // deletePodAndWait deletes a pod, as its owner would, and waits until it is gone.

@@ -137,6 +137,12 @@ const (
 	FarmConflict = "Conflict"
 )
 
+// FarmThrashing is the condition farm-scheduler writes (farm-controller leaves it alone): True
+// while the farm's borrowed executors are reclaimed over and over (borrowed, reclaimed,
+// borrowed again, each time throwing their work away).
+const FarmThrashing = "Thrashing"
+
+
 // Farm guarantees a tenant MinExecutors executor pods and lets it borrow idle capacity beyond
 // that, up to MaxExecutors.
 //
