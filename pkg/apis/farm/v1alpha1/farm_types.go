@@ -142,7 +142,6 @@ const (
 // borrowed again, each time throwing their work away).
 const FarmThrashing = "Thrashing"
 
-
 // Farm guarantees a tenant MinExecutors executor pods and lets it borrow idle capacity beyond
 // that, up to MaxExecutors.
 //
