@@ -12,6 +12,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -36,6 +37,11 @@ type options struct {
 	// kubeconfigOut is where the embedded cluster's kubeconfig is written for kubectl; empty
 	// means beside the log file.
 	kubeconfigOut string
+	// drivers makes each job start with a driver pod, which must run before it asks for
+	// executors (workload.PlanWithDrivers).
+	drivers bool
+	// borrowCooldown is farm-scheduler's borrowCooldown on the embedded cluster (0: off).
+	borrowCooldown time.Duration
 	// plan returns the tenants for a cluster of the given executor slots; nil draws them from
 	// seed with workload.Plan.
 	plan func(slots int32) []workload.Tenant
@@ -53,6 +59,8 @@ type cluster struct {
 	ft quota.Type
 	// stopped receives the error of a component the demo started, if one stops.
 	stopped <-chan error
+	// dynamic reads the Farms for the reclaim previews.
+	dynamic dynamic.Interface
 	// kubeconfig is the file kubectl reaches the embedded cluster with; empty on a real cluster.
 	kubeconfig string
 	// close stops what the demo started and removes what it created.
@@ -67,6 +75,12 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 	}
 	if opts.kubeconfig != "" && opts.kubeconfigOut != "" {
 		return nil, fmt.Errorf("--kubeconfig-out is for the embedded cluster; with --kubeconfig, kubectl uses that one")
+	}
+	if opts.kubeconfig != "" && opts.borrowCooldown != 0 {
+		return nil, fmt.Errorf("--borrow-cooldown configures the embedded farm-scheduler; on your cluster it is the chart's scheduler.config.borrowCooldown")
+	}
+	if opts.borrowCooldown < 0 {
+		return nil, fmt.Errorf("--borrow-cooldown must not be negative")
 	}
 	logs, err := openLog(opts.logFile)
 	if err != nil {
@@ -94,7 +108,7 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 	progress := newProgress(out)
 	var c *cluster
 	if opts.kubeconfig == "" {
-		c, err = startEmbedded(ctx, progress, logs, opts.nodes, kubeconfigOut)
+		c, err = startEmbedded(ctx, progress, logs, opts.nodes, opts.borrowCooldown, kubeconfigOut)
 	} else {
 		c, err = connect(ctx, progress, opts.kubeconfig)
 	}
@@ -112,7 +126,7 @@ func run(ctx context.Context, out io.Writer, opts options) (*summary, error) {
 // startEmbedded starts etcd, kube-apiserver, the simulated nodes and their kubelet stand-in,
 // farm-scheduler and farm-controller, all in this process, telling each step as it happens. It
 // writes a kubeconfig for the cluster to kubeconfigOut, removed when the cluster stops.
-func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes int, kubeconfigOut string) (*cluster, error) {
+func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes int, borrowCooldown time.Duration, kubeconfigOut string) (*cluster, error) {
 	p := harness.NewProcess("farm-demo", logs)
 	ctx, cancel := context.WithCancel(ctx)
 	c := &cluster{ft: workload.Spark, close: func() {
@@ -130,6 +144,10 @@ func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes
 		progress.step("Starting etcd and kube-apiserver in this process, installing the Farm CRDs")
 		cp := harness.StartControlPlane(p)
 		c.clientset, c.client = cp.Clientset, cp.Client
+		var err error
+		if c.dynamic, err = dynamic.NewForConfig(cp.Config); err != nil {
+			return err
+		}
 		progress.step("Control plane ready at %s", cp.Config.Host)
 		if err := writeKubeconfig(cp.Kubeconfig, kubeconfigOut); err != nil {
 			return err
@@ -145,11 +163,19 @@ func startEmbedded(ctx context.Context, progress *progress, logs *os.File, nodes
 		}
 		progress.step("%s registered, a kubelet stand-in runs their pods", count(nodes, "simulated node"))
 
-		schedulerStopped, err := harness.StartScheduler(ctx, cp.SchedulerConfig(p, nil))
+		configured := "the shipped configuration"
+		var edit func(map[string]any)
+		if borrowCooldown > 0 {
+			configured += ", borrowCooldown " + borrowCooldown.String()
+			edit = func(cfg map[string]any) {
+				harness.SetFarmArgs(cfg, map[string]any{"borrowCooldown": borrowCooldown.String()})
+			}
+		}
+		schedulerStopped, err := harness.StartScheduler(ctx, cp.SchedulerConfig(p, edit))
 		if err != nil {
 			return err
 		}
-		progress.step("farm-scheduler started (the shipped configuration)")
+		progress.step("farm-scheduler started (%s)", configured)
 		controllerStopped, err := cp.StartController(ctx, controller.Options{})
 		if err != nil {
 			return err
@@ -181,6 +207,9 @@ func connect(ctx context.Context, progress *progress, kubeconfig string) (*clust
 	if c.clientset, err = kubernetes.NewForConfig(cfg); err != nil {
 		return nil, err
 	}
+	if c.dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
 	if c.client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		return nil, err
 	}
@@ -203,8 +232,12 @@ func runWorkload(ctx context.Context, out io.Writer, progress *progress, c *clus
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
 	slots := workload.ExecutorSlots(nodes.Items, harness.DefaultExecutorResources)
-	if int32(opts.tenants) > slots {
-		return nil, fmt.Errorf("--tenants=%d is more than the %d executor slots: every tenant needs at least one", opts.tenants, slots)
+	perTenant, needs := int32(1), "at least one"
+	if opts.drivers {
+		perTenant, needs = 2, "its driver's and at least one executor's"
+	}
+	if perTenant*int32(opts.tenants) > slots {
+		return nil, fmt.Errorf("--tenants=%d is too many for the %d executor slots: every tenant needs %s", opts.tenants, slots, needs)
 	}
 	plan := opts.plan
 	if plan == nil {
@@ -212,7 +245,11 @@ func runWorkload(ctx context.Context, out io.Writer, progress *progress, c *clus
 		if span == 0 {
 			span = planSpan
 		}
-		plan = func(slots int32) []workload.Tenant { return workload.Plan(opts.seed, opts.tenants, slots, span) }
+		planner := workload.Plan
+		if opts.drivers {
+			planner = workload.PlanWithDrivers
+		}
+		plan = func(slots int32) []workload.Tenant { return planner(opts.seed, opts.tenants, slots, span) }
 	}
 	tenants := plan(slots)
 
@@ -244,9 +281,11 @@ func runWorkload(ctx context.Context, out io.Writer, progress *progress, c *clus
 		return nil, err
 	}
 	start := time.Now()
+	previews := newPreviews(c)
 	drivers := make([]*workload.Driver, len(tenants))
 	for i, t := range tenants {
 		drivers[i] = workload.NewDriver(c.clientset, c.ft, t, start)
+		drivers[i].OnSubmit = previews.take
 	}
 	jobsCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
@@ -262,7 +301,7 @@ func runWorkload(ctx context.Context, out io.Writer, progress *progress, c *clus
 		header += fmt.Sprintf("Look with kubectl: kubectl --kubeconfig %s get farms,pods -A\n", c.kubeconfig)
 	}
 	view := newLiveView(out, header)
-	board := &dashboard{client: c.client, drivers: drivers, obs: obs, slots: slots, duration: opts.duration}
+	board := &dashboard{client: c.client, drivers: drivers, obs: obs, previews: previews, slots: slots, duration: opts.duration}
 	var end <-chan time.Time
 	if opts.duration > 0 {
 		end = time.After(opts.duration)
@@ -293,7 +332,8 @@ loop:
 		return nil, stopErr
 	}
 
-	s := summarize(time.Since(start), slots, len(nodes.Items), drivers, obs)
+	s := summarize(time.Since(start), slots, len(nodes.Items), drivers, obs, previews)
+	s.thrashing = thrashingFarms(ctx, c.client, tenants)
 	s.print(out)
 	return s, nil
 }

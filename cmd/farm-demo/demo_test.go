@@ -18,21 +18,23 @@ import (
 	"github.com/toinfn/farm/test/workload"
 )
 
-// TestDemo runs the demo end to end, briefly, on a workload that needs a reclaim: alice fills
-// both nodes at once, borrowing six executors beyond her minimum of two; bob arrives later with
-// a minimum of four and finds no room, so farm-scheduler must take executors back from alice.
+// TestDemo runs the demo end to end, briefly, on a workload that needs a reclaim: alice's driver
+// and seven executors fill both nodes at once, borrowing five beyond her minimum of two; bob
+// arrives later with a minimum of three and finds no room, so farm-scheduler must take room back
+// from alice for his driver first, then for his executors.
 func TestDemo(t *testing.T) {
 	kubeconfig := filepath.Join(t.TempDir(), "demo.kubeconfig")
 	opts := options{
 		nodes:         2,
 		tenants:       2,
-		duration:      10 * time.Second,
+		duration:      15 * time.Second,
+		drivers:       true,
 		logFile:       filepath.Join(t.TempDir(), "farm-demo.log"),
 		kubeconfigOut: kubeconfig,
 		plan: func(slots int32) []workload.Tenant {
 			return []workload.Tenant{
-				{Name: "alice", Min: 2, Initial: slots, Executors: slots, JobLength: time.Hour},
-				{Name: "bob", Min: 4, Initial: 4, Executors: 4, Arrival: 3 * time.Second, JobLength: time.Hour},
+				{Name: "alice", Min: 2, Initial: slots - 1, Executors: slots - 1, JobLength: time.Hour, Driver: true},
+				{Name: "bob", Min: 3, Initial: 3, Executors: 3, Arrival: 3 * time.Second, JobLength: time.Hour, Driver: true},
 			}
 		},
 	}
@@ -88,6 +90,15 @@ func TestDemo(t *testing.T) {
 		t.Errorf("reclaims: alice lost %d, bob caused %d and lost %d; want alice to lose executors to bob and bob, never above his minimum, to lose none",
 			alice.suffered, bob.caused, bob.suffered)
 	}
+	// bob's driver got room on the full cluster, then his executors; the preview taken as his job
+	// was submitted named what his executors would take from alice.
+	if bob := byName["bob"]; bob.driverWaited <= 0 || bob.caused < int(bob.min)+1 || !bob.hasPreview || bob.previewed < 1 || bob.previewed > bob.min {
+		t.Errorf("bob: driver running after %s, %d executors reclaimed for him, preview %t of %d; want his driver running, room for it and his minimum of %d reclaimed, and a preview of 1 to %d",
+			bob.driverWaited, bob.caused, bob.hasPreview, bob.previewed, bob.min, bob.min)
+	}
+	if len(s.thrashing) != 0 {
+		t.Errorf("farms thrashing at the end: %v, want none", s.thrashing)
+	}
 	if u := s.utilization; u.Samples == 0 || u.Peak < 1 || u.Peak > s.slots {
 		t.Errorf("utilization %+v: want samples and a peak between 1 and the %d slots", u, s.slots)
 	}
@@ -97,7 +108,8 @@ func TestDemo(t *testing.T) {
 		"Control plane ready", "kubectl --kubeconfig " + kubeconfig + " get farms -A",
 		"farm-scheduler started", "farm-controller started",
 		"FARM", "alice/jupyter-alice", "bob/jupyter-bob",
-		"Summary after", "Cluster utilization",
+		"driver pending", "Previews, as each job was submitted", "bob, 3 executors: ",
+		"Summary after", "Cluster utilization", "Thrashing: no farm",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)

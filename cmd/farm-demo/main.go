@@ -31,6 +31,8 @@ func main() {
 	fs.StringVar(&opts.kubeconfig, "kubeconfig", "", "Run on the cluster of this kubeconfig instead of an embedded one; farm-scheduler and farm-controller must be installed there. The tenants' namespaces are created and deleted at the end.")
 	fs.StringVar(&opts.logFile, "log-file", "", "Where the components' logs go (default: a file in a new temporary directory).")
 	fs.StringVar(&opts.kubeconfigOut, "kubeconfig-out", "", "Where to write a kubeconfig of the embedded cluster, for kubectl while the demo runs; it must not exist, and is removed at the end (default: kubeconfig beside the log file).")
+	fs.BoolVar(&opts.drivers, "drivers", true, "Start each job with a driver pod (spark-role=driver) that must run before it asks for executors; on a full cluster farm-scheduler reclaims room for it.")
+	fs.DurationVar(&opts.borrowCooldown, "borrow-cooldown", 0, "farm-scheduler's borrowCooldown: a farm that just lost borrowed executors borrows again only after this long (0: off; embedded cluster only).")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "farm-demo: unexpected arguments %q\n", fs.Args())

@@ -33,6 +33,7 @@ type dashboard struct {
 	client   client.Client
 	drivers  []*workload.Driver
 	obs      *workload.Observer
+	previews *previews
 	slots    int32
 	duration time.Duration
 }
@@ -49,11 +50,11 @@ func (d *dashboard) frame(ctx context.Context, elapsed time.Duration, used int32
 		}
 		rows[i] = r
 	}
-	return render(time.Now(), elapsed, d.duration, used, d.slots, rows)
+	return render(time.Now(), elapsed, d.duration, used, d.slots, rows, d.previews.lines())
 }
 
 // render lays the live view out as text.
-func render(now time.Time, elapsed, duration time.Duration, used, slots int32, rows []row) string {
+func render(now time.Time, elapsed, duration time.Duration, used, slots int32, rows []row, previews []string) string {
 	var b strings.Builder
 	of := ""
 	if duration > 0 {
@@ -76,6 +77,12 @@ func render(now time.Time, elapsed, duration time.Duration, used, slots int32, r
 		fmt.Fprintf(w, "%d\t%s\n", r.evictions, job(now, r.tenant, r.job, elapsed))
 	}
 	_ = w.Flush()
+	if len(previews) > 0 {
+		b.WriteString("Previews, as each job was submitted (kubectl farm what-if NAMESPACE/FARM --executors MIN):\n")
+		for _, line := range previews {
+			fmt.Fprintf(&b, "  %s\n", line)
+		}
+	}
 	return b.String()
 }
 
@@ -92,6 +99,8 @@ func job(now time.Time, t workload.Tenant, s workload.JobStatus, elapsed time.Du
 	switch s.Phase {
 	case workload.Waiting:
 		return fmt.Sprintf("arrives in %s", max(0, t.Arrival-elapsed).Round(time.Second))
+	case workload.Starting:
+		return fmt.Sprintf("driver pending %s", now.Sub(s.Submitted).Round(time.Second))
 	case workload.Running:
 		left := s.Submitted.Add(t.JobLength).Sub(now).Round(time.Second)
 		return fmt.Sprintf("asks %d, ends in %s", s.Asked, max(0, left))

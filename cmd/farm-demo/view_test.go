@@ -36,13 +36,18 @@ func TestRender(t *testing.T) {
 		row:  row{farm: "bob/jupyter-bob", tenant: bob},
 		want: "bob/jupyter-bob 2 - - - - - 0 arrives in 8s",
 	}, {
+		name: "a job whose driver waits for a node",
+		row: row{farm: "bob/jupyter-bob", tenant: bob, status: &farmv1alpha1.FarmStatus{},
+			job: workload.JobStatus{Phase: workload.Starting, Submitted: now.Add(-3 * time.Second)}},
+		want: "bob/jupyter-bob 2 - 0 0 0 0 0 driver pending 3s",
+	}, {
 		name: "a finished job",
 		row:  row{farm: "bob/jupyter-bob", tenant: bob, status: &farmv1alpha1.FarmStatus{}, job: workload.JobStatus{Phase: workload.Finished}},
 		want: "bob/jupyter-bob 2 - 0 0 0 0 0 finished",
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			text := render(now, 12*time.Second, time.Minute, 6, 8, []row{tc.row})
+			text := render(now, 12*time.Second, time.Minute, 6, 8, []row{tc.row}, nil)
 			lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 			if len(lines) != 3 {
 				t.Fatalf("want a title, a header and one row, got:\n%s", text)
@@ -64,12 +69,13 @@ func TestSummaryPrint(t *testing.T) {
 	s := &summary{
 		elapsed: time.Minute, slots: 16, nodes: 4,
 		tenants: []tenantSummary{
-			{name: "alice", min: 3, arrived: true, reachedMin: true, timeToMin: 30 * time.Millisecond, suffered: 6},
-			{name: "bob", min: 2, arrived: true, arrival: 6 * time.Second, reachedMin: true, timeToMin: 2104 * time.Millisecond, caused: 6},
-			{name: "carol", min: 4, arrived: true, arrival: 50 * time.Second},
+			{name: "alice", min: 3, arrived: true, reachedMin: true, timeToMin: 30 * time.Millisecond, suffered: 6, driverPod: true, driverWaited: 20 * time.Millisecond, hasPreview: true},
+			{name: "bob", min: 2, arrived: true, arrival: 6 * time.Second, reachedMin: true, timeToMin: 2104 * time.Millisecond, caused: 6, driverPod: true, driverWaited: 1200 * time.Millisecond, previewed: 2, hasPreview: true},
+			{name: "carol", min: 4, arrived: true, arrival: 50 * time.Second, driverPod: true},
 			{name: "dave", min: 2},
 		},
 		utilization: workload.Utilization{Samples: 60, Average: 12.5, Peak: 16},
+		thrashing:   []string{"alice/jupyter-alice"},
 	}
 	var b strings.Builder
 	s.print(&b)
@@ -79,12 +85,16 @@ func TestSummaryPrint(t *testing.T) {
 	}
 	want := []string{
 		"Summary after 1m0s, 16 executor slots on 4 nodes:",
-		"TENANT MIN ARRIVED MIN RUNNING AFTER EXECUTORS RECLAIMED FROM IT RECLAIMED FOR IT",
-		"alice 3 0s 30ms 6 0",
-		"bob 2 6s 2.1s 0 6",
-		"carol 4 50s not reached 0 0",
-		"dave 2 - did not arrive 0 0",
+		"TENANT MIN ARRIVED DRIVER RUNNING AFTER MIN RUNNING AFTER EXECUTORS RECLAIMED FROM IT RECLAIMED FOR IT PREVIEWED",
+		"alice 3 0s 20ms 30ms 6 0 0",
+		"bob 2 6s 1.2s 2.1s 0 6 2",
+		"carol 4 50s not running not reached 0 0 -",
+		"dave 2 - - did not arrive 0 0 -",
 		"Cluster utilization: 78% on average (12.5 of 16 executor slots in use, peak 16; 60 samples, one a second).",
+		"MIN RUNNING AFTER counts from the job's submission, its driver's start included. PREVIEWED is what",
+		"kubectl farm what-if said, at submission, the minimum's executors would reclaim; RECLAIMED FOR IT",
+		"also counts the room taken for its driver.",
+		"Thrashing: alice/jupyter-alice.",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("summary:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

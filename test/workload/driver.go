@@ -72,6 +72,10 @@ type JobStatus struct {
 // it loses (evicted, deleted or failed), as Spark requests a new executor for a lost one; and
 // when the job ends it deletes its executors.
 type Driver struct {
+	// OnSubmit, when set, is called once as the job is submitted, before any of its pods is
+	// created.
+	OnSubmit func(context.Context, Tenant)
+
 	tenant Tenant
 	ft     quota.Type
 	client kubernetes.Interface
@@ -124,6 +128,9 @@ func (d *Driver) Step(ctx context.Context, now time.Time) error {
 	case Waiting:
 		if now.Before(d.arrival) {
 			return nil
+		}
+		if d.OnSubmit != nil {
+			d.OnSubmit(ctx, d.tenant)
 		}
 		d.status = JobStatus{Phase: Running, Submitted: now}
 		if d.tenant.Driver {

@@ -3,6 +3,7 @@ package preview
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -322,4 +323,30 @@ func uniqueSorted(in []string) []string {
 		}
 	}
 	return out
+}
+
+// Summary says in one line what the preview found: which farms lose how many executors and
+// when, or that free room suffices, or why executors would not run.
+func (r *Result) Summary() string {
+	var parts []string
+	if borrow := r.Asked - r.Guaranteed; borrow > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d would borrow", borrow, r.Asked))
+	}
+	if r.Guaranteed > 0 && len(r.Reclaims) == 0 && r.Placed == r.Guaranteed {
+		parts = append(parts, "free room suffices, nothing is reclaimed")
+	}
+	for _, rc := range r.Reclaims {
+		when := "at the next trigger"
+		if n := rc.TriggersToGo(); n > 1 {
+			when = fmt.Sprintf("at trigger %d from now", n)
+		}
+		parts = append(parts, fmt.Sprintf("%s loses %d %s", rc.Farm, rc.Executors, when))
+	}
+	if unplaced := r.Guaranteed - r.Placed; unplaced > 0 {
+		parts = append(parts, fmt.Sprintf("%d would not run: %s", unplaced, strings.Join(append(r.Unplaced, r.PassedOver...), "; ")))
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
 }
