@@ -118,7 +118,7 @@ func TestDemo(t *testing.T) {
 }
 
 // A kubeconfig the demo would overwrite and then remove, or one for a cluster it does not start,
-// is refused before anything starts.
+// and a cool-down it cannot apply, are refused before anything starts.
 func TestKubeconfigOutRefused(t *testing.T) {
 	existing := filepath.Join(t.TempDir(), "config")
 	if err := os.WriteFile(existing, []byte("someone's kubeconfig"), 0o600); err != nil {
@@ -138,6 +138,16 @@ func TestKubeconfigOutRefused(t *testing.T) {
 			name:    "with a real cluster's kubeconfig",
 			opts:    options{kubeconfigOut: filepath.Join(t.TempDir(), "new"), kubeconfig: existing},
 			wantErr: "--kubeconfig-out is for the embedded cluster",
+		},
+		{
+			name:    "a borrow cool-down for a real cluster's scheduler",
+			opts:    options{kubeconfig: existing, borrowCooldown: time.Minute},
+			wantErr: "--borrow-cooldown configures the embedded farm-scheduler",
+		},
+		{
+			name:    "a negative borrow cool-down",
+			opts:    options{borrowCooldown: -time.Second},
+			wantErr: "--borrow-cooldown must not be negative",
 		},
 	}
 	for _, tc := range tests {
