@@ -216,8 +216,8 @@ func printWhatIf(out io.Writer, r *preview.Result, executor *corev1.Pod) error {
 		}
 	}
 	w := printers.GetNewTabWriter(out)
-	fmt.Fprintf(w, "What if farm %s asked for %d more executors (%s)?\n", r.Farm, r.Asked, strings.Join(parts, ", "))
-	fmt.Fprintf(w, "It holds %d executors of a minimum of %d: its minimum covers %d of the %d.\n", r.Executors, r.Minimum, r.Guaranteed, r.Asked)
+	fmt.Fprintf(w, "What if farm %s asked for %s more (%s each)?\n", r.Farm, executors(r.Asked), strings.Join(parts, ", "))
+	fmt.Fprintf(w, "It holds %s of a minimum of %d: its minimum covers %d of the %d.\n", executors(r.Executors), r.Minimum, r.Guaranteed, r.Asked)
 	if borrow := r.Asked - r.Guaranteed; borrow > 0 {
 		fmt.Fprintf(w, "%d would borrow: they run only on room that is free, and nothing is reclaimed for them.\n", borrow)
 	}
@@ -225,7 +225,7 @@ func printWhatIf(out io.Writer, r *preview.Result, executor *corev1.Pod) error {
 		return w.Flush()
 	}
 	if r.WaitingBefore > 0 {
-		fmt.Fprintf(w, "%d guaranteed executors of this farm type already wait and are served first.\n", r.WaitingBefore)
+		fmt.Fprintf(w, "%d guaranteed %s of this farm type already wait and are served first.\n", r.WaitingBefore, plural(r.WaitingBefore, "executor"))
 	}
 	fmt.Fprintf(w, "%d of the %d guaranteed would run: %d on room free now or being freed, %d once executors of other farms are reclaimed.\n",
 		r.Placed, r.Guaranteed, r.FreeRoom, r.Placed-r.FreeRoom)
@@ -256,7 +256,20 @@ func when(r preview.Reclaim) string {
 	if toGo == 1 {
 		return fmt.Sprintf("at the next trigger (%d of %d counted)", r.TriggersCounted, r.TriggersNeeded)
 	}
-	return fmt.Sprintf("at the %s trigger from now, %d trigger intervals (%d of %d counted)", ordinal(toGo), toGo-1, r.TriggersCounted, r.TriggersNeeded)
+	return fmt.Sprintf("at the %s trigger from now, %d %s away (%d of %d counted)", ordinal(toGo), toGo-1, plural(toGo-1, "trigger interval"), r.TriggersCounted, r.TriggersNeeded)
+}
+
+// executors says how many executors, in words.
+func executors(n int32) string {
+	return fmt.Sprintf("%d %s", n, plural(n, "executor"))
+}
+
+// plural returns word, with an s unless n is one.
+func plural(n int32, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func ordinal(n int32) string {

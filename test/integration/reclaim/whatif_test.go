@@ -46,6 +46,15 @@ func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
 			t.Errorf("what-if: farm %s loses executors at trigger %d from now, want %d (scaledownAfterNTriggers)", rc.Farm, rc.TriggersToGo(), want)
 		}
 	}
+	// The same for people: a row per farm that loses executors, with when.
+	table := mustWhatIf(t, b, "--executors", "3")
+	for _, want := range []string{"its minimum covers 3 of the 3", "FARM", a.String() + " ", "at the 2nd trigger from now", c.String() + " ", "at the next trigger"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("what-if's text lacks %q:\n%s", want, table)
+		}
+	}
+	t.Logf("kubectl farm what-if %s --executors 3:\n%s", b, table)
+
 	// Read-only: nothing was evicted, nothing changed on the farms.
 	time.Sleep(settle)
 	if n := len(s.evicted.counts()); n != 0 {
@@ -61,9 +70,9 @@ func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
 		t.Errorf("the scheduler's evictions by namespace differ from the preview's (-preview +scheduler):\n%s", diff)
 	}
 
-	// Text for people: the farms and when they lose executors.
+	// At its minimum, more executors would borrow.
 	text := mustWhatIf(t, b, "--executors", "1")
-	for _, want := range []string{"What if farm " + b.String() + " asked for 1 more executors", "its minimum covers 0 of the 1", "1 would borrow"} {
+	for _, want := range []string{"What if farm " + b.String() + " asked for 1 executor more", "its minimum covers 0 of the 1", "1 would borrow"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("what-if's text lacks %q:\n%s", want, text)
 		}
