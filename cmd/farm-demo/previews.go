@@ -88,9 +88,5 @@ func (p *previews) evictions(tenant string) (int32, bool) {
 	if !ok || tp.err != nil {
 		return 0, false
 	}
-	var n int32
-	for _, r := range tp.result.Reclaims {
-		n += r.Executors
-	}
-	return n, true
+	return tp.result.EvictionsForAsked, true
 }

@@ -225,7 +225,8 @@ func printWhatIf(out io.Writer, r *preview.Result, executor *corev1.Pod) error {
 		return w.Flush()
 	}
 	if r.WaitingBefore > 0 {
-		fmt.Fprintf(w, "%d guaranteed %s of this farm type already wait and are served first.\n", r.WaitingBefore, plural(r.WaitingBefore, "executor"))
+		fmt.Fprintf(w, "%d guaranteed %s of this farm type already wait and are served first: the table counts their evictions too (%d of %d are for this farm's).\n",
+			r.WaitingBefore, plural(r.WaitingBefore, "executor"), r.EvictionsForAsked, totalEvictions(r))
 	}
 	fmt.Fprintf(w, "%d of the %d guaranteed would run: %d on room free now or being freed, %d once executors of other farms are reclaimed.\n",
 		r.Placed, r.Guaranteed, r.FreeRoom, r.Placed-r.FreeRoom)
@@ -257,6 +258,15 @@ func when(r preview.Reclaim) string {
 		return fmt.Sprintf("at the next trigger (%d of %d counted)", r.TriggersCounted, r.TriggersNeeded)
 	}
 	return fmt.Sprintf("at the %s trigger from now, %d %s away (%d of %d counted)", ordinal(toGo), toGo-1, plural(toGo-1, "trigger interval"), r.TriggersCounted, r.TriggersNeeded)
+}
+
+// totalEvictions is how many executors the preview's reclaim evicts.
+func totalEvictions(r *preview.Result) int32 {
+	var n int32
+	for _, rc := range r.Reclaims {
+		n += rc.Executors
+	}
+	return n
 }
 
 // executors says how many executors, in words.

@@ -63,8 +63,12 @@ type Result struct {
 	// on room that is free now or being freed, without evicting anything.
 	Placed   int32 `json:"placed"`
 	FreeRoom int32 `json:"freeRoom"`
-	// Reclaims are the farms that would lose executors, by farm.
+	// Reclaims are the farms that would lose executors, by farm: for the executors asked for
+	// and for those already waiting (WaitingBefore), which are served first.
 	Reclaims []Reclaim `json:"reclaims,omitempty"`
+	// EvictionsForAsked is how many of the Reclaims' evictions make room for the executors asked
+	// for.
+	EvictionsForAsked int32 `json:"evictionsForAsked"`
 	// Unplaced says why guaranteed executors would not run even after every admissible eviction.
 	Unplaced []string `json:"unplaced,omitempty"`
 	// PassedOver names farms whose executors are not victims now, and why (a budget, say).
@@ -264,6 +268,7 @@ func Plan(c Cluster, req Request, opts Options) (*Result, error) {
 	for _, pl := range plan.Placements {
 		if asked[waiting[pl.Waiting].UID] {
 			res.Placed++
+			res.EvictionsForAsked += int32(len(pl.Victims))
 			if len(pl.Victims) == 0 {
 				res.FreeRoom++
 			}
@@ -341,6 +346,13 @@ func (r *Result) Summary() string {
 			when = fmt.Sprintf("at trigger %d from now", n)
 		}
 		parts = append(parts, fmt.Sprintf("%s loses %d %s", rc.Farm, rc.Executors, when))
+	}
+	var total int32
+	for _, rc := range r.Reclaims {
+		total += rc.Executors
+	}
+	if other := total - r.EvictionsForAsked; other > 0 {
+		parts = append(parts, fmt.Sprintf("%d of them for the %d guaranteed executors already waiting", other, r.WaitingBefore))
 	}
 	if unplaced := r.Guaranteed - r.Placed; unplaced > 0 {
 		parts = append(parts, fmt.Sprintf("%d would not run: %s", unplaced, strings.Join(append(r.Unplaced, r.PassedOver...), "; ")))
