@@ -68,6 +68,9 @@ type Plugin struct {
 	evictions *evictions
 	claims    *claims
 	reports   *reclaimReports
+	// thrash watches for farms that borrow and lose their executors over and over; nil when
+	// the Thrashing condition is off.
+	thrash *thrashWatch
 	// startHysteresis takes up the published trigger counts and starts their publisher, once,
 	// from the first scheduling cycle: only the leader schedules, so a standby replica (the
 	// chart runs two) never writes, and a new leader continues the hysteresis where it was.
@@ -98,6 +101,9 @@ func New(ctx context.Context, obj runtime.Object, handle fwk.Handle) (fwk.Plugin
 		reports:   newReclaimReports(),
 	}
 	p.claims = newClaims(p.podWaiting)
+	if args.ThrashingReclaims > 0 {
+		p.thrash = newThrashWatch(args.TriggerInterval.Duration, args.ThrashingWindow.Duration, args.ThrashingReclaims)
+	}
 	executor := preemption.NewExecutor(handle, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))
 	executor.PreemptPod = p.evictVictim
 	p.evaluator = preemption.NewEvaluator(Name, handle, p, executor)
@@ -275,7 +281,13 @@ func cycleStateOf(state fwk.CycleState) (*cycleState, error) {
 // PostBind records how long a guaranteed executor waited, from creation to binding.
 func (p *Plugin) PostBind(_ context.Context, state fwk.CycleState, pod *corev1.Pod, _ string) {
 	s, err := cycleStateOf(state)
-	if err != nil || s.farm == nil || !s.state.BelowMin() {
+	if err != nil || s.farm == nil {
+		return
+	}
+	if !s.state.BelowMin() {
+		if p.thrash != nil {
+			p.thrash.borrowedAgain(quota.Key(s.farm))
+		}
 		return
 	}
 	guaranteedSchedulingSeconds.WithLabelValues(s.farm.Namespace, s.farm.Name).Observe(time.Since(pod.CreationTimestamp.Time).Seconds())

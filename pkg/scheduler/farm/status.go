@@ -54,10 +54,7 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 	// both start from what the API shows, as a new leader must.
 	desired := map[types.NamespacedName]schedulerStatus{}
 	published := map[types.NamespacedName]schedulerStatus{}
-	var thrash *thrashWatch
-	if p.args.ThrashingReclaims > 0 {
-		thrash = newThrashWatch(p.args.TriggerInterval.Duration, p.args.ThrashingWindow.Duration, p.args.ThrashingReclaims)
-	}
+	thrash := p.thrash
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		p.evictions.prune()
 		p.claims.prune()

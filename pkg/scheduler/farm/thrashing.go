@@ -2,6 +2,7 @@ package farm
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,39 +13,63 @@ import (
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 )
 
-// thrashWatch remembers, per farm, the reclaims that took its borrowed executors. Evictions in
-// trigger intervals closer than gap are one reclaim; a reclaim after a quiet gap is a new one,
-// the farm having borrowed again meanwhile.
+// thrashWatch remembers, per farm, the reclaims that took its borrowed executors. A farm
+// thrashes when it is reclaimed, borrows again, is reclaimed again, and so on: evictions after a
+// quiet gap are a new reclaim only if the farm borrowed again since the last one. Evictions
+// closer than gap, or with no borrowing between them (a farm kept from borrowing by a cool-down,
+// say, losing executors to tenant after tenant), are one reclaim.
 type thrashWatch struct {
 	gap, window time.Duration
 	// limit is how many reclaims within window a farm may have before it is thrashing.
 	limit int32
+
+	mu sync.Mutex
 	// reclaims holds each farm's reclaim start times within the window; last its latest eviction.
 	reclaims map[types.NamespacedName][]time.Time
 	last     map[types.NamespacedName]time.Time
+	// borrowed holds the farms that borrowed an executor since their latest eviction.
+	borrowed map[types.NamespacedName]bool
 }
 
 func newThrashWatch(interval, window time.Duration, limit int32) *thrashWatch {
 	return &thrashWatch{gap: 2 * interval, window: window, limit: limit,
-		reclaims: map[types.NamespacedName][]time.Time{}, last: map[types.NamespacedName]time.Time{}}
+		reclaims: map[types.NamespacedName][]time.Time{}, last: map[types.NamespacedName]time.Time{},
+		borrowed: map[types.NamespacedName]bool{}}
+}
+
+// borrowedAgain records that an executor of the farm was placed beyond its minimum.
+func (w *thrashWatch) borrowedAgain(farm types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, reclaimed := w.last[farm]; reclaimed {
+		w.borrowed[farm] = true
+	}
 }
 
 // reclaimed records evictions from the farm at now.
 func (w *thrashWatch) reclaimed(farm types.NamespacedName, now time.Time) {
-	if last, ok := w.last[farm]; !ok || now.Sub(last) > w.gap {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if last, ok := w.last[farm]; !ok || now.Sub(last) > w.gap && w.borrowed[farm] {
 		w.reclaims[farm] = append(w.reclaims[farm], now)
 	}
 	w.last[farm] = now
+	delete(w.borrowed, farm)
 }
 
 // forget drops a deleted farm's reclaims: a farm re-created with its name starts afresh.
 func (w *thrashWatch) forget(farm types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	delete(w.reclaims, farm)
 	delete(w.last, farm)
+	delete(w.borrowed, farm)
 }
 
 // count returns how many reclaims took the farm's executors within the window before now.
 func (w *thrashWatch) count(farm types.NamespacedName, now time.Time) int32 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	kept := w.reclaims[farm][:0]
 	for _, t := range w.reclaims[farm] {
 		if now.Sub(t) <= w.window {
@@ -55,6 +80,7 @@ func (w *thrashWatch) count(farm types.NamespacedName, now time.Time) int32 {
 		delete(w.reclaims, farm)
 		if now.Sub(w.last[farm]) > w.window {
 			delete(w.last, farm)
+			delete(w.borrowed, farm)
 		}
 		return 0
 	}

@@ -15,25 +15,43 @@ import (
 func TestThrashWatch(t *testing.T) {
 	a := types.NamespacedName{Namespace: "alice", Name: "f"}
 	s := func(d time.Duration) time.Time { return t0.Add(d) }
+	// pingPong is a farm reclaimed every minute and borrowing again in between, n times.
+	pingPong := func(n int) []event {
+		var out []event
+		for i := range n {
+			out = append(out, event{at: time.Duration(i) * time.Minute}, event{at: time.Duration(i)*time.Minute + 30*time.Second, borrow: true})
+		}
+		return out
+	}
 	tests := []struct {
 		name string
-		// reclaims are the times a's executors were reclaimed at.
-		reclaims []time.Duration
-		at       time.Duration
-		want     metav1.ConditionStatus
-		wantN    string
+		// events are a's executors reclaimed, or a borrowing executor of a placed, in order.
+		events []event
+		at     time.Duration
+		want   metav1.ConditionStatus
+		wantN  string
 	}{
 		{name: "never reclaimed", at: time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 0 times"},
-		{name: "evictions in consecutive intervals are one reclaim", reclaims: []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second}, at: 4 * time.Second, want: metav1.ConditionFalse, wantN: "reclaimed 1 times"},
-		{name: "as many reclaims as allowed", reclaims: []time.Duration{0, time.Minute, 2 * time.Minute}, at: 3 * time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 3 times"},
-		{name: "one more: thrashing", reclaims: []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}, at: 3 * time.Minute, want: metav1.ConditionTrue, wantN: "reclaimed 4 times"},
-		{name: "old reclaims leave the window", reclaims: []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}, at: 11*time.Minute + 30*time.Second, want: metav1.ConditionFalse, wantN: "reclaimed 2 times"},
+		{name: "evictions in consecutive intervals are one reclaim, borrowing between them or not",
+			events: []event{{at: 0}, {at: time.Second}, {at: 1500 * time.Millisecond, borrow: true}, {at: 2 * time.Second}, {at: 3 * time.Second}},
+			at:     4 * time.Second, want: metav1.ConditionFalse, wantN: "reclaimed 1 times"},
+		{name: "as many reclaims as allowed", events: pingPong(3), at: 3 * time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 3 times"},
+		{name: "one more: thrashing", events: pingPong(4), at: 3 * time.Minute, want: metav1.ConditionTrue, wantN: "reclaimed 4 times"},
+		{name: "without borrowing again, reclaims after quiet gaps are one",
+			events: []event{{at: 0}, {at: time.Minute}, {at: 2 * time.Minute}, {at: 3 * time.Minute}},
+			at:     3 * time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 1 times"},
+		{name: "borrowing before the first reclaim does not count", events: append([]event{{at: 0, borrow: true}}, pingPong(3)...), at: 3 * time.Minute, want: metav1.ConditionFalse, wantN: "reclaimed 3 times"},
+		{name: "old reclaims leave the window", events: pingPong(4), at: 11*time.Minute + 30*time.Second, want: metav1.ConditionFalse, wantN: "reclaimed 2 times"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newThrashWatch(time.Second, 10*time.Minute, 3)
-			for _, r := range tc.reclaims {
-				w.reclaimed(a, s(r))
+			for _, e := range tc.events {
+				if e.borrow {
+					w.borrowedAgain(a)
+				} else {
+					w.reclaimed(a, s(e.at))
+				}
 			}
 			c := w.condition(a, s(tc.at), nil)
 			if c.Status != tc.want || !strings.Contains(c.Message, tc.wantN) {
@@ -51,6 +69,13 @@ func TestThrashWatch(t *testing.T) {
 	if !first.LastTransitionTime.Equal(&metav1.Time{Time: s(0)}) || !second.LastTransitionTime.Equal(&metav1.Time{Time: s(time.Minute)}) || !third.LastTransitionTime.Equal(&second.LastTransitionTime) {
 		t.Errorf("transitions %v, %v, %v: want 0, 1m (False to True), 1m (still True)", first.LastTransitionTime, second.LastTransitionTime, third.LastTransitionTime)
 	}
+}
+
+// event is something the thrash watch is told: a farm's executors reclaimed, or one of its
+// executors placed beyond its minimum.
+type event struct {
+	at     time.Duration
+	borrow bool
 }
 
 func TestCoolingDown(t *testing.T) {
