@@ -148,6 +148,7 @@ func Plan(c Cluster, req Request, opts Options) (*Result, error) {
 		e.Labels[farm.Spec.LabelKey] = farm.Spec.LabelValue
 		e.Spec.SchedulerName = opts.SchedulerName
 		e.Spec.NodeName = ""
+		e.Spec.SchedulingGates = nil // a template's gates would keep it from making demand
 		e.Status = corev1.PodStatus{Phase: corev1.PodPending}
 		pods = append(pods, e)
 		asked[e.UID] = true
