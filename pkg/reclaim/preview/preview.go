@@ -36,7 +36,8 @@ type Request struct {
 	// Executors is how many more executors it would create.
 	Executors int32
 	// Executor is the pod each of them would be: its requests, node selector, affinity,
-	// tolerations and priority matter. Its namespace, labels and scheduler are set from the farm.
+	// tolerations and priority matter. Its namespace, labels and scheduler are set from the farm;
+	// its scheduling gates, and the marks Spark puts on an executor it is done with, are dropped.
 	Executor *corev1.Pod
 }
 
@@ -146,6 +147,10 @@ func Plan(c Cluster, req Request, opts Options) (*Result, error) {
 			e.Labels = map[string]string{}
 		}
 		e.Labels[farm.Spec.LabelKey] = farm.Spec.LabelValue
+		// A new executor carries none of the marks Spark puts on one it is done with, which a
+		// template copied from such an executor would: its copies would not wait, but leave.
+		delete(e.Labels, quota.DecommissioningLabel)
+		delete(e.Labels, quota.SparkInactiveLabel)
 		e.Spec.SchedulerName = opts.SchedulerName
 		e.Spec.NodeName = ""
 		e.Spec.SchedulingGates = nil // a template's gates would keep it from making demand

@@ -340,6 +340,18 @@ func TestPlan(t *testing.T) {
 			req:     ask(1, executor("elsewhere", "x").label("spark-role", "driver").schedulerName("default-scheduler").on("n9")),
 			want:    &Result{Farm: "alice/f", Minimum: 1, Asked: 1, Guaranteed: 1, Placed: 1, FreeRoom: 1, Exact: true},
 		},
+		{
+			name:    "a template taken from an executor Spark decommissions: its executors still wait",
+			cluster: halfFree(),
+			req:     ask(1, template().label(quota.DecommissioningLabel, "")),
+			want:    &Result{Farm: "alice/f", Minimum: 1, Asked: 1, Guaranteed: 1, Placed: 1, FreeRoom: 1, Exact: true},
+		},
+		{
+			name:    "a template taken from an executor Spark is done with: its executors still wait",
+			cluster: halfFree(),
+			req:     ask(1, template().label(quota.SparkInactiveLabel, "true")),
+			want:    &Result{Farm: "alice/f", Minimum: 1, Asked: 1, Guaranteed: 1, Placed: 1, FreeRoom: 1, Exact: true},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
