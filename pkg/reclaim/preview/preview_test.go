@@ -398,3 +398,60 @@ func TestTriggersToGo(t *testing.T) {
 		})
 	}
 }
+
+func TestSummary(t *testing.T) {
+	bob := Reclaim{Farm: "bob/f", Executors: 2, Share: 2, TriggersCounted: 1, TriggersNeeded: 3}
+	dave := Reclaim{Farm: "dave/f", Executors: 1, Share: 1, TriggersNeeded: 1}
+	tests := []struct {
+		name   string
+		result Result
+		want   string
+	}{
+		{
+			name:   "nothing asked, nothing found",
+			result: Result{Farm: "alice/f"},
+			want:   "nothing to do",
+		},
+		{
+			name:   "at its minimum: all would borrow",
+			result: Result{Farm: "alice/f", Minimum: 2, Executors: 2, Asked: 3},
+			want:   "3 of 3 would borrow",
+		},
+		{
+			name:   "free room for the guaranteed ones, the rest would borrow",
+			result: Result{Farm: "alice/f", Minimum: 3, Executors: 1, Asked: 4, Guaranteed: 2, Placed: 2, FreeRoom: 2},
+			want:   "2 of 4 would borrow, free room suffices, nothing is reclaimed",
+		},
+		{
+			name: "reclaims, each when its hysteresis lets it",
+			result: Result{
+				Farm: "alice/f", Minimum: 5, Executors: 2, Asked: 3, Guaranteed: 3, Placed: 3,
+				Reclaims: []Reclaim{bob, dave}, EvictionsForAsked: 3,
+			},
+			want: "bob/f loses 2 at trigger 2 from now, dave/f loses 1 at the next trigger",
+		},
+		{
+			name: "evictions for the executors already waiting are told apart",
+			result: Result{
+				Farm: "alice/f", Minimum: 1, Asked: 1, Guaranteed: 1, Placed: 1, FreeRoom: 1,
+				Reclaims: []Reclaim{dave}, WaitingBefore: 1,
+			},
+			want: "dave/f loses 1 at the next trigger, 1 of them for the 1 guaranteed executors already waiting",
+		},
+		{
+			name: "executors that would not run, and why",
+			result: Result{
+				Farm: "alice/f", Minimum: 2, Asked: 2, Guaranteed: 2, Placed: 1,
+				Reclaims: []Reclaim{dave}, EvictionsForAsked: 1, Unplaced: []string{notEnough}, PassedOver: []string{bobsBudget},
+			},
+			want: "dave/f loses 1 at the next trigger, 1 would not run: " + notEnough + "; " + bobsBudget,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.result.Summary(); got != tc.want {
+				t.Errorf("Summary =\n  %s\nwant\n  %s", got, tc.want)
+			}
+		})
+	}
+}
