@@ -14,9 +14,10 @@ func GuaranteedPods(self *corev1.Pod, pending []*corev1.Pod, demand int32, nomin
 	return pending[:min(len(pending), int(demand))]
 }
 
-// servedBefore orders waiting pods: those nominated by an earlier reclaim first (room is being
+// ServedBefore orders waiting pods: those nominated by an earlier reclaim first (room is being
 // made for them: a later pod must not take their place in the guarantee, or it would be made
-// twice), then the cycle's pod, then in queue order (priority, then age, then name).
+// twice), then self (the pod of the scheduling cycle; nil for none), then in queue order
+// (priority, then age, then namespace, then name).
 func ServedBefore(self, a, b *corev1.Pod, nominatedTo func(*corev1.Pod) string) bool {
 	if na, nb := nominatedTo(a) != "", nominatedTo(b) != ""; na != nb {
 		return na
