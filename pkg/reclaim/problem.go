@@ -16,8 +16,10 @@ type Resources []int64
 type Problem struct {
 	// Dimensions names the resources in every Resources of the problem, e.g. cpu, memory, pods.
 	Dimensions []string
-	// Waiting are the executors the guarantees cover, in the order they are served: a waiting
-	// executor earlier in the list is placed first when not all can be.
+	// Waiting are the executors the guarantees cover, in the order they are served: for a given
+	// set of victims, an earlier one is placed before a later one when not all fit. How many are
+	// placed, and with how few evictions, come before that order: a plan may leave an earlier
+	// executor unplaced if that places as many with fewer evictions.
 	Waiting []Waiting
 	Nodes   []Node
 	// Farms holds every farm with victims; a victim of a farm absent here is not admissible.
