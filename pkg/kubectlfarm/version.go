@@ -1,13 +1,11 @@
 package kubectlfarm
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/component-base/version"
-	"sigs.k8s.io/yaml"
 )
 
 func newVersionCommand(streams genericiooptions.IOStreams) *cobra.Command {
@@ -21,26 +19,11 @@ the API server.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			info := version.Get()
-			switch output {
-			case "":
+			if output == "" {
 				_, err := fmt.Fprintf(streams.Out, "kubectl-farm %s\n", info.GitVersion)
 				return err
-			case "json":
-				data, err := json.MarshalIndent(info, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(streams.Out, "%s\n", data)
-				return err
-			case "yaml":
-				data, err := yaml.Marshal(info)
-				if err != nil {
-					return err
-				}
-				_, err = streams.Out.Write(data)
-				return err
 			}
-			return fmt.Errorf("invalid -o/--output %q: want json or yaml, or nothing", output)
+			return printData(streams.Out, output, info)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml")

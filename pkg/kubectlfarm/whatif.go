@@ -2,7 +2,6 @@ package kubectlfarm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/yaml"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
 	"github.com/toinfn/farm/pkg/quota"
@@ -112,21 +110,8 @@ func (o *whatIfOptions) run(ctx context.Context, flags *genericclioptions.Config
 	if err != nil {
 		return err
 	}
-	switch o.output {
-	case "json":
-		data, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(streams.Out, "%s\n", data)
-		return err
-	case "yaml":
-		data, err := yaml.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = streams.Out.Write(data)
-		return err
+	if o.output != "" {
+		return printData(streams.Out, o.output, res)
 	}
 	return printWhatIf(streams.Out, res, executor)
 }
