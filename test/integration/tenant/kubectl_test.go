@@ -207,7 +207,7 @@ func TestVersionAndCompletion(t *testing.T) {
 		words []string
 		want  []string
 	}{
-		{[]string{""}, []string{"completion", "status", "tenant", "version"}},
+		{[]string{""}, []string{"completion", "status", "tenant", "version", "what-if"}},
 		{[]string{"tenant", ""}, []string{"add", "kubeconfig", "remove"}},
 	} {
 		got := complete(withHelper, tc.words...)
