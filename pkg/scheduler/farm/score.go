@@ -88,19 +88,33 @@ func (p *Plugin) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *corev1.P
 // signKey names the plugin's part of a pod's scheduling signature.
 const signKey = "farm.toinfn.it/farm"
 
-// SignPod lets the scheduler batch pods whose Farm outcome is the same: same Farm, in the same
-// standing (guaranteed, borrowing, or at its ceiling). Pods of no Farm all sign alike.
+// SignPod lets the scheduler batch pods that Farm scores alike (kube-scheduler's opportunistic
+// batching: a pod whose signature equals the previous pod's takes the next node of that pod's
+// scored list, after the node the previous pod went to is filtered and scored again for it). The
+// signature says what Score reads, not which farm the pod is in, so that borrowing executors of
+// different farms batch together:
+//   - "" when Farm does not steer the pod: a pod of no Farm, of a farm below its minimum
+//     (guaranteed) or at its ceiling (PreFilter refuses it);
+//   - the farm type when the pod borrows from a farm that already borrows: Score counts the
+//     executors of the type's borrowing farms, the same set for every such pod;
+//   - the farm type and the Farm when the farm is at its minimum: Score counts its own
+//     executors too (PreScore adds them).
+//
+// The scheduler signs a pod when it is queued, so the standing is the farm's at that moment;
+// a batched pod still runs PreScore and Score for itself on the node it is offered.
 func (p *Plugin) SignPod(_ context.Context, pod *corev1.Pod) ([]fwk.SignFragment, *fwk.Status) {
+	return []fwk.SignFragment{{Key: signKey, Value: p.scoredAs(pod)}}, nil
+}
+
+// scoredAs is the Farm part of the pod's signature (see SignPod).
+func (p *Plugin) scoredAs(pod *corev1.Pod) string {
 	f, ok := p.farms.OwnerOf(pod)
-	if !ok {
-		return []fwk.SignFragment{{Key: signKey, Value: ""}}, nil
+	if !ok || f.State.BelowMin() || f.State.Headroom() == 0 {
+		return ""
 	}
-	standing := "borrowing"
-	switch {
-	case f.State.Headroom() == 0:
-		standing = "ceiling"
-	case f.State.BelowMin():
-		standing = "guaranteed"
+	t := quota.TypeOf(f.Farm).String()
+	if !f.State.Borrowing() {
+		return t + "/" + quota.Key(f.Farm).String()
 	}
-	return []fwk.SignFragment{{Key: signKey, Value: quota.Key(f.Farm).String() + "/" + standing}}, nil
+	return t
 }

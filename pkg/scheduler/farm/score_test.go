@@ -96,3 +96,124 @@ func TestElasticQuotaScorer(t *testing.T) {
 		})
 	}
 }
+
+// signTestFarms are farms in every standing the signature tells apart: alice and dave borrow,
+// bob is at its minimum, carol below it, erin at its ceiling; condor borrows in another farm type.
+func signTestFarms() ([]*farmv1alpha1.Farm, []*corev1.Pod) {
+	farms := []*farmv1alpha1.Farm{
+		guaranteed("alice", 1),
+		borrower("dave"),
+		guaranteed("bob", 1),
+		guaranteed("carol", 2),
+		newFarm("erin", "f", t0, "spark-role", "executor", 1, 2),
+		newFarm("condor", "f", t0, "app", "worker", 0, 0),
+	}
+	pods := []*corev1.Pod{
+		spark("alice", "a1", "n1"), spark("alice", "a2", "n1"), spark("alice", "a3", "n2"),
+		spark("dave", "d1", "n3"),
+		spark("bob", "b1", "n2"),
+		spark("erin", "e1", "n3"), spark("erin", "e2", "n4"),
+		condorWorker("condor", "w1", "n4"),
+	}
+	return farms, pods
+}
+
+func TestSignPod(t *testing.T) {
+	farms, pods := signTestFarms()
+	p := newTestPlugin(t, farms, pods)
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		want string
+	}{
+		{name: "borrowing farm: its type alone", pod: spark("alice", "new", ""), want: "spark-role=executor"},
+		{name: "another borrowing farm of the type signs alike", pod: spark("dave", "new", ""), want: "spark-role=executor"},
+		{name: "farm at its minimum: its own executors count too", pod: spark("bob", "new", ""), want: "spark-role=executor/bob/f"},
+		{name: "guaranteed pod is not steered", pod: spark("carol", "new", ""), want: ""},
+		{name: "farm at its ceiling is refused before scoring", pod: spark("erin", "new", ""), want: ""},
+		{name: "pod of no Farm", pod: spark("nofarm", "new", ""), want: ""},
+		{name: "other farm type", pod: condorWorker("condor", "new", ""), want: "app=worker"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, s := p.SignPod(t.Context(), tc.pod)
+			if !s.IsSuccess() {
+				t.Fatalf("SignPod: %v", s)
+			}
+			if diff := cmp.Diff([]fwk.SignFragment{{Key: signKey, Value: tc.want}}, got); diff != "" {
+				t.Errorf("SignPod (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The signature's contract: pods that sign alike get the same scores on the same nodes, so a pod
+// may take the next node of the previous pod's scored list.
+func TestPodsThatSignAlikeScoreAlike(t *testing.T) {
+	farms, running := signTestFarms()
+	p := newTestPlugin(t, farms, running)
+	nodes := map[string][]*corev1.Pod{}
+	for _, pod := range running {
+		nodes[pod.Spec.NodeName] = append(nodes[pod.Spec.NodeName], pod)
+	}
+	nodes["n5"] = nil
+	// scores returns Farm's normalized scores of n1..n5 for pod, nil when it does not score it.
+	scores := func(t *testing.T, pod *corev1.Pod) []int64 {
+		state := framework.NewCycleState()
+		if _, s := p.PreFilter(t.Context(), state, pod, nil); !s.IsSuccess() {
+			return nil // refused before scoring
+		}
+		if s := p.PreScore(t.Context(), state, pod, nil); s.IsSkip() {
+			return nil
+		} else if !s.IsSuccess() {
+			t.Fatalf("PreScore: %v", s)
+		}
+		var list fwk.NodeScoreList
+		for _, n := range []string{"n1", "n2", "n3", "n4", "n5"} {
+			ni := framework.NewNodeInfo(nodes[n]...)
+			ni.SetNode(st.MakeNode().Name(n).Obj())
+			score, s := p.Score(t.Context(), state, pod, ni)
+			if !s.IsSuccess() {
+				t.Fatalf("Score(%s): %v", n, s)
+			}
+			list = append(list, fwk.NodeScore{Name: n, Score: score})
+		}
+		if s := p.NormalizeScore(t.Context(), state, pod, list); !s.IsSuccess() {
+			t.Fatalf("NormalizeScore: %v", s)
+		}
+		var got []int64
+		for _, s := range list {
+			got = append(got, s.Score)
+		}
+		return got
+	}
+	tests := []struct {
+		name string
+		a, b *corev1.Pod
+	}{
+		{name: "two borrowing farms", a: spark("alice", "new", ""), b: spark("dave", "new", "")},
+		{name: "guaranteed pod and pod of no Farm", a: spark("carol", "new", ""), b: spark("nofarm", "new", "")},
+		{name: "pod at its ceiling and guaranteed pod", a: spark("erin", "new", ""), b: spark("carol", "new", "")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signA, _ := p.SignPod(t.Context(), tc.a)
+			signB, _ := p.SignPod(t.Context(), tc.b)
+			if diff := cmp.Diff(signA, signB); diff != "" {
+				t.Fatalf("the pods sign differently (-a +b):\n%s", diff)
+			}
+			if diff := cmp.Diff(scores(t, tc.a), scores(t, tc.b)); diff != "" {
+				t.Errorf("pods that sign alike score differently (-a +b):\n%s", diff)
+			}
+		})
+	}
+	// And a farm at its minimum, which counts its own executors, signs apart from the others.
+	atMin, _ := p.SignPod(t.Context(), spark("bob", "new", ""))
+	borrowing, _ := p.SignPod(t.Context(), spark("alice", "new", ""))
+	if cmp.Equal(atMin, borrowing) {
+		t.Errorf("a farm at its minimum signs as the borrowing farms do: %v", atMin)
+	}
+	if cmp.Equal(scores(t, spark("bob", "new", "")), scores(t, spark("alice", "new", ""))) {
+		t.Errorf("the test does not tell the farm at its minimum apart: give bob executors where the borrowers have none")
+	}
+}

@@ -38,3 +38,45 @@ func TestWithoutScoreIsTheShippedConfig(t *testing.T) {
 		t.Errorf("testdata/farm-without-score.yaml differs from the shipped config by more than Farm's Score (-shipped +variant):\n%s", diff)
 	}
 }
+
+// The batching baseline is the stock profile with the shipped profile's settings of the in-tree
+// plugins, and nothing else, so that it batches as the farm profile does.
+func TestStockBatchingHasTheShippedPluginSettings(t *testing.T) {
+	var shipped, variant map[string]any
+	if err := yaml.Unmarshal(manifests.SchedulerConfig, &shipped); err != nil {
+		t.Fatalf("decoding the shipped scheduler config: %v", err)
+	}
+	data, err := os.ReadFile("testdata/scheduler-stock-batching.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &variant); err != nil {
+		t.Fatalf("decoding testdata/scheduler-stock-batching.yaml: %v", err)
+	}
+	pluginConfig := func(cfg map[string]any) []any {
+		profiles, _ := cfg["profiles"].([]any)
+		if len(profiles) != 1 {
+			t.Fatalf("%d profiles, want 1", len(profiles))
+		}
+		pcs, _ := profiles[0].(map[string]any)["pluginConfig"].([]any)
+		return pcs
+	}
+	var want []any
+	for _, pc := range pluginConfig(shipped) {
+		if pc.(map[string]any)["name"] != "Farm" {
+			want = append(want, pc)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the shipped profile configures no in-tree plugin")
+	}
+	if diff := cmp.Diff(want, pluginConfig(variant)); diff != "" {
+		t.Errorf("the batching baseline's pluginConfig differs from the shipped profile's in-tree plugins (-shipped +variant):\n%s", diff)
+	}
+	profile := variant["profiles"].([]any)[0].(map[string]any)
+	delete(profile, "pluginConfig")
+	stock := map[string]any{"schedulerName": "default-scheduler"}
+	if diff := cmp.Diff(stock, profile); diff != "" {
+		t.Errorf("the batching baseline's profile has more than the stock profile and the plugin settings (-want +got):\n%s", diff)
+	}
+}

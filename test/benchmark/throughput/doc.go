@@ -7,7 +7,10 @@
 // once with the stock kube-scheduler profile and once with farm-scheduler's shipped profile, in
 // the same run, so the two throughputs can be compared as a ratio; at 2,000 nodes, once more with
 // the farm profile without Farm's packing scorer (FarmWithoutScore), to show what the scorer
-// costs. Another workload keeps farms borrowing the whole cluster and reclaiming it for farms
+// costs, and with the stock profile given the shipped profile's settings of the in-tree plugins
+// (StockBatching), which let kube-scheduler batch executors, to tell what batching gives from
+// what Farm costs. Each workload writes how many of its scheduling cycles were batched to
+// standard error. Another workload keeps farms borrowing the whole cluster and reclaiming it for farms
 // below their minimum, in two rounds.
 //
 // Run it with `make bench`, which runs the stock and the farm workload of each size back to back,

@@ -3,12 +3,18 @@ package throughput
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/component-base/metrics/testutil"
 	fwk "k8s.io/kube-scheduler/framework"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	perf "k8s.io/kubernetes/test/integration/scheduler_perf"
@@ -81,7 +87,35 @@ func newFarmPlugin(ctx context.Context, args runtime.Object, handle fwk.Handle) 
 }
 
 // installCRDs makes the Farm CRDs available to workloads that run without the Farm plugin (the
-// stock profile): they create the same Farms, so that both profiles face the same objects.
+// stock profile): they create the same Farms, so that both profiles face the same objects. It
+// also arranges for the workload's batching report.
 func installCRDs(tCtx ktesting.TContext) error {
+	// Registered after scheduler_perf's own cleanup, so it runs first, before the metrics are reset.
+	tCtx.TB().Cleanup(func() { reportBatching(os.Stderr, tCtx.TB().Name()) })
 	return harness.InstallCRDs(tCtx, tCtx.RESTConfig())
+}
+
+// reportBatching writes how many scheduling cycles of the workload reused the previous cycle's
+// filtering and scoring (OpportunisticBatching's node hint), why the batch was dropped when it
+// was, and how many nodes the scorers and NodeResourcesFit's filter visited: the work a cycle
+// that cannot batch does. Counters cover the whole workload, executors scheduled before the
+// measurement included.
+func reportBatching(w io.Writer, workload string) {
+	counters := func(metric, label string, match map[string]string) string {
+		values, err := testutil.GetCounterValuesFromGatherer(legacyregistry.DefaultGatherer, metric, match, label)
+		if err != nil {
+			return "none"
+		}
+		keys := slices.Sorted(maps.Keys(values))
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s=%.0f", k, values[k]))
+		}
+		return strings.Join(parts, " ")
+	}
+	fmt.Fprintf(w, "%s: batching: attempts: %s; flushed: %s; Score calls: %s; Filter calls: %s\n", workload,
+		counters("scheduler_batch_attempts_total", "result", nil),
+		counters("scheduler_batch_cache_flushed_total", "reason", nil),
+		counters("scheduler_plugin_evaluation_total", "plugin", map[string]string{"extension_point": "Score"}),
+		counters("scheduler_plugin_evaluation_total", "plugin", map[string]string{"extension_point": "Filter"}))
 }
