@@ -52,8 +52,8 @@ func (p *Plugin) PreScore(_ context.Context, state fwk.CycleState, _ *corev1.Pod
 // Score counts the node's executors of borrowing farms of the pod's type: packing borrowed
 // executors together means a later reclaim evicts fewer pods on fewer nodes. The cache counts
 // executors by node, so it costs O(farms on the node), not O(pods on the node), and reads
-// without the cache's lock: Score runs for every feasible node of every borrowing pod, in
-// parallel.
+// without the cache's lock: in a full scheduling cycle Score runs for every feasible node of a
+// borrowing pod, in parallel (a batched cycle rescores only the node the previous pod took).
 func (p *Plugin) Score(_ context.Context, state fwk.CycleState, _ *corev1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
 	d, err := state.Read(preScoreKey)
 	if err != nil {
