@@ -1,12 +1,14 @@
 // Package contender is the schedulers the benchmarks measure side by side on one harness control
 // plane: farm-scheduler with the shipped configuration (or without its packing scorer), the same
 // binary with kube-scheduler's default plugins only (the stock scheduler Farm must keep up with),
-// and scheduler-plugins' CapacityScheduling, the elastic quota peer, built from the nested module
-// test/benchmark/peer/capacity-scheduler.
+// and the elastic quota peers: scheduler-plugins' CapacityScheduling, built from the nested
+// module test/benchmark/peer/capacity-scheduler, and Kueue, a quota and admission controller in
+// front of kube-scheduler, built from test/benchmark/peer/kueue.
 package contender
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -33,6 +36,32 @@ type Contender interface {
 	// Guarantee gives a tenant's namespace its minimum and a ceiling of max executors (0: none),
 	// in the contender's own terms. Executors are labelled spark-role=executor.
 	Guarantee(tb testing.TB, cp *harness.ControlPlane, ns string, min, max int)
+}
+
+// ResourceGuarantor is a contender whose guarantees are amounts of resources rather than numbers
+// of executors (Kueue's ClusterQueues): given executors of several sizes, a tenant's minimum is
+// what its executors request together.
+type ResourceGuarantor interface {
+	Contender
+	// GuaranteeResources gives a tenant's namespace a minimum of min, without a ceiling.
+	GuaranteeResources(tb testing.TB, cp *harness.ControlPlane, ns string, min corev1.ResourceList)
+}
+
+// queued is a contender whose executors name the queue they are submitted to.
+type queued interface {
+	executorLabels() map[string]string
+}
+
+// PrepareExecutor makes pod one of c's executors: scheduled by c's scheduler and, for a
+// contender that admits executors through queues, labelled with the tenant's queue.
+func PrepareExecutor(c Contender, pod *corev1.Pod) {
+	pod.Spec.SchedulerName = c.SchedulerName()
+	if q, ok := c.(queued); ok {
+		if pod.Labels == nil {
+			pod.Labels = map[string]string{}
+		}
+		maps.Copy(pod.Labels, q.executorLabels())
+	}
 }
 
 // ClientLimits are a scheduler's API client limits (queries per second and burst); zero values
