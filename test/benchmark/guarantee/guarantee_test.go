@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
@@ -32,6 +33,11 @@ const (
 	fillDeadline     = time.Minute
 	guaranteesSettle = 2 * time.Second
 )
+
+// fillStall ends the wait for the borrower early when none more of its executors has started
+// for this long: a contender that stops lending (CapacityScheduling and Kueue lend only the
+// other tenants' unused minimums) would otherwise hold every such run for fillDeadline.
+const fillStall = 5 * time.Second
 
 // runDeadline bounds the wait for a tenant's minimum: a scheduler that has not given it after
 // this long is reported as not giving it.
@@ -67,7 +73,7 @@ var scenarios = []scenario{
 // share of runs in which they did within a minute, and how many of the borrower's executors
 // were evicted per executor the tenant needed.
 func BenchmarkTimeToGuarantee(b *testing.B) {
-	for _, c := range []contender.Contender{contender.Farm{}, contender.CapacityScheduling{}} {
+	for _, c := range []contender.Contender{contender.Farm{}, contender.CapacityScheduling{}, contender.Kueue{}} {
 		b.Run(c.Name(), func(b *testing.B) {
 			sched := c.Start(b, cluster.ControlPlane)
 			for _, sc := range scenarios {
@@ -117,7 +123,7 @@ func BenchmarkTimeToGuarantee(b *testing.B) {
 // cannot rot, and checks what Farm guarantees in both scenarios: every needed executor runs,
 // with exactly one borrowed executor evicted for each. The peer's figures are only reported.
 func TestTimeToGuaranteeSmoke(t *testing.T) {
-	for _, c := range []contender.Contender{contender.Farm{}, contender.CapacityScheduling{}} {
+	for _, c := range []contender.Contender{contender.Farm{}, contender.CapacityScheduling{}, contender.Kueue{}} {
 		t.Run(c.Name(), func(t *testing.T) {
 			sched := c.Start(t, cluster.ControlPlane)
 			for _, sc := range scenarios {
@@ -167,7 +173,7 @@ func runGuarantee(tb testing.TB, c contender.Contender, sched *harness.ChildProc
 	time.Sleep(guaranteesSettle)
 
 	createExecutors(tb, c, borrower, id, slots, sc.grace)
-	if running := waitRunning(tb, sched, borrower, slots, fillDeadline); running < slots {
+	if running := waitFilled(tb, sched, borrower, slots); running < slots {
 		// The contender does not let the borrower fill the cluster: there is nothing to
 		// reclaim, and the run measures nothing.
 		return guaranteeRun{filled: running, slots: slots, needed: min}
@@ -189,7 +195,8 @@ func runGuarantee(tb testing.TB, c contender.Contender, sched *harness.ChildProc
 }
 
 // prepareRun creates a run's nodes, labelled run=id (createExecutors keeps the run's executors on
-// them), and its namespaces, and returns what deletes them again with every pod in them, so that
+// them), and its namespaces, labelled with contender.RunLabel (Kueue puts the run's tenants in
+// one cohort), and returns what deletes them again with every pod in them, so that
 // runs do not weigh on each other.
 func prepareRun(tb testing.TB, id string, nodes int, shape harness.NodeShape, namespaces []string) (cleanup func()) {
 	tb.Helper()
@@ -203,7 +210,8 @@ func prepareRun(tb testing.TB, id string, nodes int, shape harness.NodeShape, na
 		nodeNames = append(nodeNames, node.Name)
 	}
 	for _, ns := range namespaces {
-		if err := cluster.CreateNamespace(tb.Context(), ns); err != nil {
+		namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{contender.RunLabel: id}}}
+		if _, err := cluster.Clientset.CoreV1().Namespaces().Create(tb.Context(), namespace, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			tb.Fatal(err)
 		}
 	}
@@ -227,7 +235,7 @@ func createExecutors(tb testing.TB, c contender.Contender, ns, run string, n int
 	tb.Helper()
 	for i := range n {
 		pod := harness.ExecutorPod(ns, fmt.Sprintf("exec-%d", i), "spark-role", "executor")
-		pod.Spec.SchedulerName = c.SchedulerName()
+		contender.PrepareExecutor(c, pod)
 		pod.Spec.TerminationGracePeriodSeconds = ptr.To(grace)
 		pod.Spec.NodeSelector = map[string]string{"run": run}
 		if _, err := cluster.Clientset.CoreV1().Pods(ns).Create(tb.Context(), pod, metav1.CreateOptions{}); err != nil {
@@ -249,7 +257,21 @@ func listPods(tb testing.TB, ns string) []corev1.Pod {
 // until timeout; it returns how many were.
 func waitRunning(tb testing.TB, sched *harness.ChildProcess, ns string, want int, timeout time.Duration) int {
 	tb.Helper()
-	running := 0
+	return waitRunningOrStalled(tb, sched, ns, want, timeout, 0)
+}
+
+// waitFilled waits as waitRunning for a borrower filling the cluster, at most fillDeadline, and
+// gives up after fillStall without a new executor running.
+func waitFilled(tb testing.TB, sched *harness.ChildProcess, ns string, want int) int {
+	tb.Helper()
+	return waitRunningOrStalled(tb, sched, ns, want, fillDeadline, fillStall)
+}
+
+// waitRunningOrStalled is waitRunning that also returns once the count has not grown for stall
+// (0: never).
+func waitRunningOrStalled(tb testing.TB, sched *harness.ChildProcess, ns string, want int, timeout, stall time.Duration) int {
+	tb.Helper()
+	running, most, grown := 0, -1, time.Now()
 	err := wait.PollUntilContextTimeout(tb.Context(), 20*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
 		if sched.Exited() {
 			return false, fmt.Errorf("the scheduler exited:\n%s", sched.Output())
@@ -260,7 +282,10 @@ func waitRunning(tb testing.TB, sched *harness.ChildProcess, ns string, want int
 				running++
 			}
 		}
-		return running >= want, nil
+		if running > most {
+			most, grown = running, time.Now()
+		}
+		return running >= want || (stall > 0 && time.Since(grown) > stall), nil
 	})
 	if err != nil && sched.Exited() {
 		tb.Fatal(err)
