@@ -47,6 +47,15 @@ type ResourceGuarantor interface {
 	GuaranteeResources(tb testing.TB, cp *harness.ControlPlane, ns string, min corev1.ResourceList)
 }
 
+// Lender is a contender that lends the capacity no tenant is guaranteed only when told how much
+// there is (Kueue with a cohort quota): the benchmarks tell it, per run, the cluster less the
+// tenants' minimums.
+type Lender interface {
+	Contender
+	// Lend makes idle borrowable by the tenants of the run (namespaces labelled RunLabel=run).
+	Lend(tb testing.TB, cp *harness.ControlPlane, run string, idle corev1.ResourceList)
+}
+
 // queued is a contender whose executors name the queue they are submitted to.
 type queued interface {
 	executorLabels() map[string]string

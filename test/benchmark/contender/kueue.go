@@ -43,9 +43,21 @@ import (
 // queues that borrow in the cohort when a queue below its nominal quota needs it back
 // (reclaimWithinCohort), and only then lifts the gate for kube-scheduler. Kueue's webhooks run
 // for real: the apiserver calls them on 127.0.0.1 (see installKueue).
-type Kueue struct{ Limits ClientLimits }
+type Kueue struct {
+	Limits ClientLimits
+	// CohortQuota gives each run's cohort a nominal quota of its own for the capacity no tenant
+	// is guaranteed (Lend), which every queue of the cohort may borrow: Kueue's way, with
+	// hierarchical cohorts, to lend idle capacity. Without it a queue borrows only the other
+	// queues' unused nominal quota, and capacity beyond the sum of the minimums stays idle.
+	CohortQuota bool
+}
 
-func (Kueue) Name() string { return "kueue" }
+func (k Kueue) Name() string {
+	if k.CohortQuota {
+		return "kueue-cohort-quota"
+	}
+	return "kueue"
+}
 
 // SchedulerName is kube-scheduler's: Kueue only decides when a pod may be scheduled.
 func (Kueue) SchedulerName() string { return corev1.DefaultSchedulerName }
@@ -194,9 +206,9 @@ func (k Kueue) Guarantee(tb testing.TB, cp *harness.ControlPlane, ns string, min
 	tb.Helper()
 	var borrowing corev1.ResourceList
 	if max > 0 {
-		borrowing = timesExecutor(max - min)
+		borrowing = ExecutorRequests(max - min)
 	}
-	k.guarantee(tb, cp, ns, timesExecutor(min), borrowing)
+	k.guarantee(tb, cp, ns, ExecutorRequests(min), borrowing)
 }
 
 // GuaranteeResources gives the tenant a ClusterQueue whose nominal quota is min, borrowing
@@ -225,17 +237,6 @@ func (Kueue) guarantee(tb testing.TB, cp *harness.ControlPlane, ns string, nomin
 		tb.Fatal(err)
 	}
 
-	var resources []any
-	var covered []any
-	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		q := nominal[name]
-		quota := map[string]any{"name": string(name), "nominalQuota": q.String()}
-		if b, ok := borrowing[name]; ok {
-			quota["borrowingLimit"] = b.String()
-		}
-		resources = append(resources, quota)
-		covered = append(covered, string(name))
-	}
 	cq := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "kueue.x-k8s.io/v1beta2",
 		"kind":       "ClusterQueue",
@@ -243,11 +244,8 @@ func (Kueue) guarantee(tb testing.TB, cp *harness.ControlPlane, ns string, nomin
 		"spec": map[string]any{
 			"cohortName":        cohort,
 			"namespaceSelector": map[string]any{"matchLabels": map[string]any{corev1.LabelMetadataName: ns}},
-			"resourceGroups": []any{map[string]any{
-				"coveredResources": covered,
-				"flavors":          []any{map[string]any{"name": kueueFlavor, "resources": resources}},
-			}},
-			"preemption": map[string]any{"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
+			"resourceGroups":    kueueResourceGroups(nominal, borrowing),
+			"preemption":        map[string]any{"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
 		},
 	}}
 	lq := &unstructured.Unstructured{Object: map[string]any{
@@ -288,8 +286,44 @@ func (Kueue) guarantee(tb testing.TB, cp *harness.ControlPlane, ns string, nomin
 	}
 }
 
-// timesExecutor is n executors' requests (harness.DefaultExecutorResources).
-func timesExecutor(n int) corev1.ResourceList {
+// Lend gives the run's cohort a nominal quota of idle, when the contender has CohortQuota.
+func (k Kueue) Lend(tb testing.TB, cp *harness.ControlPlane, run string, idle corev1.ResourceList) {
+	tb.Helper()
+	if !k.CohortQuota {
+		return
+	}
+	cohort := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kueue.x-k8s.io/v1beta2",
+		"kind":       "Cohort",
+		"metadata":   map[string]any{"name": run},
+		"spec":       map[string]any{"resourceGroups": kueueResourceGroups(idle, nil)},
+	}}
+	if err := cp.Client.Create(tb.Context(), cohort); err != nil {
+		tb.Fatalf("creating Cohort %s: %v", run, err)
+	}
+}
+
+// kueueResourceGroups is the one resource group of a ClusterQueue or Cohort: CPU and memory of
+// the one flavor, nominal quotas and borrowing limits as given (none when missing).
+func kueueResourceGroups(nominal, borrowing corev1.ResourceList) []any {
+	var resources, covered []any
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		q := nominal[name]
+		quota := map[string]any{"name": string(name), "nominalQuota": q.String()}
+		if b, ok := borrowing[name]; ok {
+			quota["borrowingLimit"] = b.String()
+		}
+		resources = append(resources, quota)
+		covered = append(covered, string(name))
+	}
+	return []any{map[string]any{
+		"coveredResources": covered,
+		"flavors":          []any{map[string]any{"name": kueueFlavor, "resources": resources}},
+	}}
+}
+
+// ExecutorRequests is what n executors request (harness.DefaultExecutorResources).
+func ExecutorRequests(n int) corev1.ResourceList {
 	out := corev1.ResourceList{}
 	for name, q := range harness.DefaultExecutorResources {
 		total := q.DeepCopy()

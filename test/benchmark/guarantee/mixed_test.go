@@ -51,7 +51,7 @@ var mixedScenarios = []mixedScenario{
 // evicted CPUs per CPU the tenant needed, the evictions, and the time until the tenant's minimum
 // runs, over the runs where the borrower filled the cluster.
 func BenchmarkMixedSizeReclaim(b *testing.B) {
-	for _, c := range []contender.Contender{contender.Farm{}, contender.Kueue{}} {
+	for _, c := range []contender.Contender{contender.Farm{}, contender.Kueue{}, contender.Kueue{CohortQuota: true}} {
 		b.Run(c.Name(), func(b *testing.B) {
 			sched := c.Start(b, cluster.ControlPlane)
 			for _, sc := range mixedScenarios {
@@ -149,6 +149,9 @@ func runMixed(tb testing.TB, c contender.Contender, sched *harness.ChildProcess,
 		}
 		rg.GuaranteeResources(tb, cluster.ControlPlane, borrower, cpuAndMemory(borrowerCPUs))
 		rg.GuaranteeResources(tb, cluster.ControlPlane, tenant, cpuAndMemory(cpus))
+		if l, ok := c.(contender.Lender); ok {
+			l.Lend(tb, cluster.ControlPlane, id, cpuAndMemory(int64(nodes)*4-borrowerCPUs-cpus))
+		}
 	} else {
 		c.Guarantee(tb, cluster.ControlPlane, borrower, 0, 0)
 		c.Guarantee(tb, cluster.ControlPlane, tenant, len(sizes), 0)
