@@ -86,6 +86,7 @@ func BenchmarkTimeToGuarantee(b *testing.B) {
 						var toMin time.Duration
 						var runs, filled, reached, evictions, needed int
 						var filledShare float64
+						var left waiting
 						for b.Loop() {
 							r := runGuarantee(b, c, sched, sc, fmt.Sprintf("%s-%s-%d-%d", c.Name(), sc.short, size.nodes, runs), size.nodes, size.min)
 							runs++
@@ -100,6 +101,7 @@ func BenchmarkTimeToGuarantee(b *testing.B) {
 							}
 							evictions += r.evictions
 							needed += r.needed
+							left.add(r.left)
 						}
 						// filled is the share of the cluster the borrower could take; the other
 						// figures cover only the runs where it took all of it.
@@ -112,6 +114,7 @@ func BenchmarkTimeToGuarantee(b *testing.B) {
 						}
 						b.ReportMetric(float64(reached)/float64(filled), "reached")
 						b.ReportMetric(float64(evictions)/float64(needed), "evictions/needed")
+						left.report(b, filled)
 					})
 				}
 			}
@@ -130,7 +133,7 @@ func TestTimeToGuaranteeSmoke(t *testing.T) {
 			sched := c.Start(t, cluster.ControlPlane)
 			for _, sc := range scenarios {
 				r := runGuarantee(t, c, sched, sc, "smoke-"+c.Name()+"-"+sc.short, 3, 4)
-				t.Logf("%s: borrower filled %d of %d slots; minimum of %d reached: %v after %.2fs; %d evictions", sc.name, r.filled, r.slots, r.needed, r.reached, r.toMin.Seconds(), r.evictions)
+				t.Logf("%s: borrower filled %d of %d slots; minimum of %d reached: %v after %.2fs; %d evictions; left waiting: %+v", sc.name, r.filled, r.slots, r.needed, r.reached, r.toMin.Seconds(), r.evictions, r.left)
 				if _, isFarm := c.(contender.Farm); !isFarm {
 					continue
 				}
@@ -158,6 +161,41 @@ type guaranteeRun struct {
 	toMin         time.Duration
 	evictions     int
 	needed        int
+	// left is where the tenant's executors that were not running at the end waited.
+	left waiting
+}
+
+// waiting counts a tenant's executors that wait: gated (a scheduling gate holds them back from
+// the scheduler: Kueue has not admitted them) or unplaced (the scheduler's to place, and it
+// found no node).
+type waiting struct{ gated, unplaced int }
+
+func (w *waiting) add(o waiting) { w.gated, w.unplaced = w.gated+o.gated, w.unplaced+o.unplaced }
+
+// report reports the waiting executors per run, when any waited.
+func (w waiting) report(b *testing.B, runs int) {
+	if w.gated > 0 {
+		b.ReportMetric(float64(w.gated)/float64(runs), "left-gated")
+	}
+	if w.unplaced > 0 {
+		b.ReportMetric(float64(w.unplaced)/float64(runs), "left-unplaced")
+	}
+}
+
+// waitingIn counts the namespace's waiting executors.
+func waitingIn(tb testing.TB, ns string) waiting {
+	tb.Helper()
+	var w waiting
+	for _, p := range listPods(tb, ns) {
+		switch {
+		case p.Spec.NodeName != "" || quota.IsTerminating(&p):
+		case len(p.Spec.SchedulingGates) > 0:
+			w.gated++
+		default:
+			w.unplaced++
+		}
+	}
+	return w
 }
 
 // runGuarantee creates nodes for the run, fills them with executors of a borrower, then submits
@@ -188,6 +226,9 @@ func runGuarantee(tb testing.TB, c contender.Contender, sched *harness.ChildProc
 	createExecutors(tb, c, tenant, id, min, 0)
 	running := waitRunning(tb, sched, tenant, min, runDeadline)
 	r := guaranteeRun{filled: slots, slots: slots, reached: running >= min, toMin: time.Since(start), needed: min}
+	if !r.reached {
+		r.left = waitingIn(tb, tenant)
+	}
 
 	left := 0
 	for _, p := range listPods(tb, borrower) {

@@ -64,6 +64,7 @@ func BenchmarkMixedSizeReclaim(b *testing.B) {
 						var filledShare float64
 						var evictedCPU, neededCPU, evictions int64
 						var toMin time.Duration
+						var left waiting
 						for b.Loop() {
 							r := runMixed(b, c, sched, sc, fmt.Sprintf("mixed-%s-%s-%d-%d", c.Name(), sc.short, nodes, runs), nodes)
 							runs++
@@ -75,6 +76,7 @@ func BenchmarkMixedSizeReclaim(b *testing.B) {
 							evictedCPU += r.evictedCPU
 							neededCPU += r.neededCPU
 							evictions += int64(r.evictions)
+							left.add(r.left)
 							if r.reached {
 								reached++
 								toMin += r.toMin
@@ -90,6 +92,7 @@ func BenchmarkMixedSizeReclaim(b *testing.B) {
 						if reached > 0 {
 							b.ReportMetric(toMin.Seconds()/float64(reached), "s-to-min")
 						}
+						left.report(b, filled)
 					})
 				}
 			}
@@ -127,6 +130,7 @@ type mixedRun struct {
 	toMin                 time.Duration
 	evictions             int
 	evictedCPU, neededCPU int64
+	left                  waiting
 }
 
 func runMixed(tb testing.TB, c contender.Contender, sched *harness.ChildProcess, sc mixedScenario, id string, nodes int) mixedRun {
@@ -196,6 +200,9 @@ func runMixed(tb testing.TB, c contender.Contender, sched *harness.ChildProcess,
 	}
 	r.reached = waitRunning(tb, sched, tenant, len(sizes), runDeadline) >= len(sizes)
 	r.toMin = time.Since(start)
+	if !r.reached {
+		r.left = waitingIn(tb, tenant)
+	}
 	// Evicted executors may be gone already: count what is left.
 	r.evictions, r.evictedCPU = borrowed, borrowedCPU
 	for _, p := range listPods(tb, borrower) {
