@@ -7,6 +7,7 @@
 package contender
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -54,6 +56,15 @@ type Lender interface {
 	Contender
 	// Lend makes idle borrowable by the tenants of the run (namespaces labelled RunLabel=run).
 	Lend(tb testing.TB, cp *harness.ControlPlane, run string, idle corev1.ResourceList)
+}
+
+// Withdrawer is a contender whose guarantees outlive a run's pods and would weigh on later runs
+// on the same control plane: CapacityScheduling lends only up to the sum of every ElasticQuota's
+// minimum in the cluster, so a finished run's quotas would let a later borrower take more.
+type Withdrawer interface {
+	Contender
+	// Withdraw removes the guarantee of a tenant's namespace.
+	Withdraw(tb testing.TB, cp *harness.ControlPlane, ns string)
 }
 
 // queued is a contender whose executors name the queue they are submitted to.
@@ -246,6 +257,19 @@ func (c CapacityScheduling) Guarantee(tb testing.TB, cp *harness.ControlPlane, n
 	}}
 	if err := cp.Client.Create(tb.Context(), eq); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// Withdraw deletes the tenant's ElasticQuota.
+func (CapacityScheduling) Withdraw(tb testing.TB, cp *harness.ControlPlane, ns string) {
+	tb.Helper()
+	eq := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "scheduling.x-k8s.io/v1alpha1",
+		"kind":       "ElasticQuota",
+		"metadata":   map[string]any{"name": "spark", "namespace": ns},
+	}}
+	if err := cp.Client.Delete(context.Background(), eq); err != nil && !apierrors.IsNotFound(err) {
+		tb.Errorf("deleting the ElasticQuota of %s: %v", ns, err)
 	}
 }
 

@@ -206,6 +206,7 @@ func runGuarantee(tb testing.TB, c contender.Contender, sched *harness.ChildProc
 	slots := nodes * slotsPerNode
 	borrower, tenant := id+"-borrower", id+"-tenant"
 	defer prepareRun(tb, id, nodes, harness.DefaultNodeShape, []string{borrower, tenant})()
+	defer withdraw(tb, c, borrower, tenant)
 	c.Guarantee(tb, cluster.ControlPlane, borrower, sc.borrowerMin(slots, min), 0)
 	c.Guarantee(tb, cluster.ControlPlane, tenant, min, 0)
 	if l, ok := c.(contender.Lender); ok {
@@ -271,6 +272,17 @@ func prepareRun(tb testing.TB, id string, nodes int, shape harness.NodeShape, na
 			if err := cluster.Clientset.CoreV1().Nodes().Delete(context.Background(), n, metav1.DeleteOptions{}); err != nil {
 				tb.Errorf("cleaning up node %s: %v", n, err)
 			}
+		}
+	}
+}
+
+// withdraw removes the namespaces' guarantees at the end of a run, for a contender whose
+// guarantees would weigh on later runs (contender.Withdrawer).
+func withdraw(tb testing.TB, c contender.Contender, namespaces ...string) {
+	tb.Helper()
+	if w, ok := c.(contender.Withdrawer); ok {
+		for _, ns := range namespaces {
+			w.Withdraw(tb, cluster.ControlPlane, ns)
 		}
 	}
 }

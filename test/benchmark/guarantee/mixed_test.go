@@ -137,6 +137,7 @@ func runMixed(tb testing.TB, c contender.Contender, sched *harness.ChildProcess,
 	tb.Helper()
 	borrower, tenant := id+"-borrower", id+"-tenant"
 	defer prepareRun(tb, id, nodes, harness.DefaultNodeShape, []string{borrower, tenant})()
+	defer withdraw(tb, c, borrower, tenant)
 	var sizes []int64
 	for range nodes / 8 {
 		sizes = append(sizes, tenantSizes...)
