@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -197,7 +198,47 @@ func (k Kueue) Start(tb testing.TB, cp *harness.ControlPlane) *harness.ChildProc
 		tb.Fatalf("creating the ResourceFlavor: %v", err)
 	}
 	cp.StartDefaultScheduler(tb)
+	go collectOrphanWorkloads(tb.Context(), cp)
 	return proc
+}
+
+// collectOrphanWorkloads stands in, until ctx ends, for kube-controller-manager's garbage
+// collector, which the harness does not run: it deletes the Workloads whose pod is gone (Kueue
+// makes the pod their owner). Without it, the Workload of a preempted pod outlives the pod: the
+// kubelet stand-in removes a pod without first reporting a terminal phase, so Kueue does not see
+// it finish, and requeues it as a pending workload that can never run.
+func collectOrphanWorkloads(ctx context.Context, cp *harness.ControlPlane) {
+	_ = wait.PollUntilContextCancel(ctx, time.Second, false, func(ctx context.Context) (bool, error) {
+		workloads := &unstructured.UnstructuredList{}
+		workloads.SetAPIVersion("kueue.x-k8s.io/v1beta2")
+		workloads.SetKind("WorkloadList")
+		if err := cp.Client.List(ctx, workloads); err != nil {
+			return false, nil
+		}
+		pods := map[string]map[types.UID]bool{} // namespace -> UIDs of its pods
+		for i := range workloads.Items {
+			w := &workloads.Items[i]
+			for _, owner := range w.GetOwnerReferences() {
+				if owner.Kind != "Pod" {
+					continue
+				}
+				if pods[w.GetNamespace()] == nil {
+					list, err := cp.Clientset.CoreV1().Pods(w.GetNamespace()).List(ctx, metav1.ListOptions{})
+					if err != nil {
+						return false, nil
+					}
+					pods[w.GetNamespace()] = map[types.UID]bool{}
+					for _, p := range list.Items {
+						pods[w.GetNamespace()][p.UID] = true
+					}
+				}
+				if !pods[w.GetNamespace()][owner.UID] {
+					_ = cp.Client.Delete(ctx, w, client.Preconditions{UID: ptr.To(w.GetUID())})
+				}
+			}
+		}
+		return false, nil
+	})
 }
 
 // Guarantee gives the tenant a ClusterQueue whose nominal quota is min executors' requests
