@@ -7,6 +7,7 @@
 #   make generate  regenerate deepcopy code and CRDs from the API types
 #   make verify    gofmt, go vet, generated files fresh, go.mod tidy
 #   make bench     the benchmarks of docs/benchmarks.md (not part of make test)
+#   make peers     build the benchmarks' peers, CapacityScheduling and Kueue (the benchmarks build them too)
 #   make soak      the seeded soak until 1,000 reclaims, then the fuzz targets (not part of make test)
 #   make manifests render the plain install manifests from the Helm chart (after make chart-files)
 #   make chart-files copy the CRDs, scheduler config and dashboard into the chart
@@ -62,8 +63,11 @@ LDFLAGS        := -X $(VERSION_PKG).gitCommit=$(GIT_COMMIT) -X $(VERSION_PKG).gi
 
 # The CapacityScheduling peer of the benchmarks: a module of its own (it builds on Kubernetes 1.35).
 PEER_MODULE := test/benchmark/peer/capacity-scheduler
+# The Kueue peer: a module of its own too (Kueue builds on Kubernetes 0.35 libraries); its manager
+# is the module's tool.
+KUEUE_PEER_MODULE := test/benchmark/peer/kueue
 
-.PHONY: all build version test unit integration bench soak generate verify demo clean helm kubectl manifests chart-files
+.PHONY: all build version test unit integration bench peers soak generate verify demo clean helm kubectl manifests chart-files
 
 all: build
 
@@ -130,7 +134,7 @@ manifests: helm chart-files
 # Benchmarks report timings: run them on a quiet machine and compare variants of one run only.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./pkg/...
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./test/benchmark/guarantee/...
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 120m ./test/benchmark/guarantee/...
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/benchmark/controller/...
 	$(GO) test -run '^$$' -bench . -benchtime 2x -timeout 60m ./test/benchmark/sidebyside/...
 	@# scheduler_perf runs each workload once whatever -benchtime says. The stock and the farm
@@ -140,6 +144,12 @@ bench: build
 		$(GO) test -run '^$$' -bench "BenchmarkPerfScheduling/^(Stock|Farm|FarmWithoutScore)$$/$${size}_" -benchtime 1x -timeout 60m ./test/benchmark/throughput/ || exit 1; \
 	done; done
 	$(GO) test -run '^$$' -bench 'BenchmarkPerfScheduling/Reclaim/' -benchtime 1x -timeout 60m ./test/benchmark/throughput/
+
+# The first build of each peer compiles its own Kubernetes libraries: minutes. Both go to the
+# build cache only, where the benchmarks find them.
+peers:
+	cd $(PEER_MODULE) && $(GO) build -o /dev/null .
+	cd $(KUEUE_PEER_MODULE) && $(GO) tool -n kueue
 
 generate:
 	$(GO) tool controller-gen object paths=./pkg/apis/...
@@ -152,7 +162,8 @@ verify:
 	$(MAKE) generate
 	$(GO) mod tidy
 	cd $(PEER_MODULE) && $(GO) mod tidy
-	@git diff --exit-code -- go.mod go.sum $(PEER_MODULE)/go.mod $(PEER_MODULE)/go.sum $(CRD_DIR) $(CHART)/files pkg/apis || { echo "generated files or go.mod are stale: run make generate and go mod tidy"; exit 1; }
+	cd $(KUEUE_PEER_MODULE) && $(GO) mod tidy && $(GO) vet ./...
+	@git diff --exit-code -- go.mod go.sum $(PEER_MODULE)/go.mod $(PEER_MODULE)/go.sum $(KUEUE_PEER_MODULE)/go.mod $(KUEUE_PEER_MODULE)/go.sum $(CRD_DIR) $(CHART)/files pkg/apis || { echo "generated files or go.mod are stale: run make generate and go mod tidy"; exit 1; }
 
 demo:
 	$(GO) run ./cmd/farm-demo $(DEMO_ARGS)

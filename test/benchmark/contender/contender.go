@@ -1,12 +1,15 @@
 // Package contender is the schedulers the benchmarks measure side by side on one harness control
 // plane: farm-scheduler with the shipped configuration (or without its packing scorer), the same
 // binary with kube-scheduler's default plugins only (the stock scheduler Farm must keep up with),
-// and scheduler-plugins' CapacityScheduling, the elastic quota peer, built from the nested module
-// test/benchmark/peer/capacity-scheduler.
+// and the elastic quota peers: scheduler-plugins' CapacityScheduling, built from the nested
+// module test/benchmark/peer/capacity-scheduler, and Kueue, a quota and admission controller in
+// front of kube-scheduler, built from test/benchmark/peer/kueue.
 package contender
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -33,6 +38,50 @@ type Contender interface {
 	// Guarantee gives a tenant's namespace its minimum and a ceiling of max executors (0: none),
 	// in the contender's own terms. Executors are labelled spark-role=executor.
 	Guarantee(tb testing.TB, cp *harness.ControlPlane, ns string, min, max int)
+}
+
+// ResourceGuarantor is a contender whose guarantees are amounts of resources rather than numbers
+// of executors (Kueue's ClusterQueues): given executors of several sizes, a tenant's minimum is
+// what its executors request together.
+type ResourceGuarantor interface {
+	Contender
+	// GuaranteeResources gives a tenant's namespace a minimum of min, without a ceiling.
+	GuaranteeResources(tb testing.TB, cp *harness.ControlPlane, ns string, min corev1.ResourceList)
+}
+
+// Lender is a contender that lends the capacity no tenant is guaranteed only when told how much
+// there is (Kueue with a cohort quota): the benchmarks tell it, per run, the cluster less the
+// tenants' minimums.
+type Lender interface {
+	Contender
+	// Lend makes idle borrowable by the tenants of the run (namespaces labelled RunLabel=run).
+	Lend(tb testing.TB, cp *harness.ControlPlane, run string, idle corev1.ResourceList)
+}
+
+// Withdrawer is a contender whose guarantees outlive a run's pods and would weigh on later runs
+// on the same control plane: CapacityScheduling lends only up to the sum of every ElasticQuota's
+// minimum in the cluster, so a finished run's quotas would let a later borrower take more.
+type Withdrawer interface {
+	Contender
+	// Withdraw removes the guarantee of a tenant's namespace.
+	Withdraw(tb testing.TB, cp *harness.ControlPlane, ns string)
+}
+
+// queued is a contender whose executors name the queue they are submitted to.
+type queued interface {
+	executorLabels() map[string]string
+}
+
+// PrepareExecutor makes pod one of c's executors: scheduled by c's scheduler and, for a
+// contender that admits executors through queues, labelled with the tenant's queue.
+func PrepareExecutor(c Contender, pod *corev1.Pod) {
+	pod.Spec.SchedulerName = c.SchedulerName()
+	if q, ok := c.(queued); ok {
+		if pod.Labels == nil {
+			pod.Labels = map[string]string{}
+		}
+		maps.Copy(pod.Labels, q.executorLabels())
+	}
 }
 
 // ClientLimits are a scheduler's API client limits (queries per second and burst); zero values
@@ -208,6 +257,19 @@ func (c CapacityScheduling) Guarantee(tb testing.TB, cp *harness.ControlPlane, n
 	}}
 	if err := cp.Client.Create(tb.Context(), eq); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// Withdraw deletes the tenant's ElasticQuota.
+func (CapacityScheduling) Withdraw(tb testing.TB, cp *harness.ControlPlane, ns string) {
+	tb.Helper()
+	eq := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "scheduling.x-k8s.io/v1alpha1",
+		"kind":       "ElasticQuota",
+		"metadata":   map[string]any{"name": "spark", "namespace": ns},
+	}}
+	if err := cp.Client.Delete(context.Background(), eq); err != nil && !apierrors.IsNotFound(err) {
+		tb.Errorf("deleting the ElasticQuota of %s: %v", ns, err)
 	}
 }
 
