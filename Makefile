@@ -82,14 +82,19 @@ version:
 unit: kubectl
 	$(GO) test ./pkg/... ./cmd/...
 
+# The integration packages spend most of their time waiting on grace periods and trigger
+# intervals (a fifth of a core each), so four run at once, and the reclaim scenarios three at
+# once, each on a control plane of its own (harness.Pool).
+TEST_FLAGS := -timeout 30m -p 4 -parallel 3
+
 integration: build helm kubectl
-	$(GO) test -timeout 30m ./test/...
+	$(GO) test $(TEST_FLAGS) ./test/...
 
 # The scheduler's packages run with the race detector too: informer handlers, scheduling cycles
 # and asynchronous preemption share their state.
 test: build helm kubectl
 	CGO_ENABLED=1 $(GO) test -race ./pkg/scheduler/... ./pkg/reclaim/...
-	$(GO) test -timeout 30m ./...
+	$(GO) test $(TEST_FLAGS) ./...
 
 # The soak (test/soak) runs a short seed in `make test`; here it runs until SOAK_RECLAIMS executors
 # have been reclaimed, then each fuzz target runs for FUZZ_TIME.

@@ -19,6 +19,8 @@
 //	go test -run '^$' -bench 'BenchmarkPerfScheduling/^(Stock|Farm)$/500Nodes_' -benchtime 1x ./test/benchmark/throughput/
 //
 // `make test` runs the small cases labelled integration-test and short through the same code
-// path (TestSmoke). scheduler_perf starts a fresh etcd for every workload from an `etcd` binary
+// path (TestSmoke): Farm's and Reclaim's. The other profiles' small cases are labelled short
+// only: they run Farm's operations under configurations that config_test.go checks, and each
+// workload costs a control plane of its own. scheduler_perf starts a fresh etcd for every workload from an `etcd` binary
 // on PATH; the test binary provides it itself (see TestMain).
 package throughput

@@ -28,6 +28,7 @@ var withDriverArgs = withArgs(map[string]any{"drivers": []any{
 // minimum; and tenant c's notebook, marked as a driver by the scheduler's arguments, starts as b's
 // driver did.
 func TestDriverStartsOnAFullCluster(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "drivers", 1, withDriverArgs)
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 2, 0, 0)
@@ -73,7 +74,7 @@ func (s *scenario) driver(farm types.NamespacedName, name, key, value string) {
 	s.t.Helper()
 	pod := harness.ExecutorPod(farm.Namespace, name, key, value)
 	pod.Spec.NodeSelector = map[string]string{"scenario": s.id}
-	if _, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -84,7 +85,7 @@ func (s *scenario) waitPodRunning(farm types.NamespacedName, name string, timeou
 	ctx, cancel := context.WithTimeout(s.t.Context(), timeout)
 	defer cancel()
 	for {
-		p, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(ctx, name, metav1.GetOptions{})
+		p, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err == nil && p.Status.Phase == corev1.PodRunning {
 			return
 		}

@@ -26,6 +26,7 @@ const stuckFinalizer = "farm-test.toinfn.it/stuck"
 // grace period and the scheduler's margin are over, their room counts as held and borrowed
 // executors are reclaimed instead.
 func TestReclaimPastExecutorsStuckInTerminating(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "stuck", 1, nil)
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 2, 0, 0)
@@ -35,7 +36,7 @@ func TestReclaimPastExecutorsStuckInTerminating(t *testing.T) {
 	s.waitRunning(a, 2, time.Minute)
 
 	// b's two executors get stuck.
-	strand(t, b, "exec-0", "exec-1")
+	s.strand(b, "exec-0", "exec-1")
 	s.executors(b, 2, 2)
 	// Bound: the stuck pods' grace period, the scheduler's 15 s margin, a trigger interval and
 	// the victims' own grace period, plus 5 s.
@@ -50,19 +51,21 @@ func TestReclaimPastExecutorsStuckInTerminating(t *testing.T) {
 
 // strand deletes a farm's executors and keeps them in Terminating until the test ends, as a node
 // that went away keeps its pods.
-func strand(t *testing.T, farm types.NamespacedName, names ...string) {
+func (s *scenario) strand(farm types.NamespacedName, names ...string) {
+	t := s.t
 	t.Helper()
 	for _, name := range names {
-		setStuck(t, farm, name, true)
-		t.Cleanup(func() { setStuck(t, farm, name, false) })
-		if err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
+		s.setStuck(farm, name, true)
+		t.Cleanup(func() { s.setStuck(farm, name, false) })
+		if err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 // setStuck adds or removes the finalizer that keeps a pod in Terminating.
-func setStuck(t *testing.T, farm types.NamespacedName, pod string, stuck bool) {
+func (s *scenario) setStuck(farm types.NamespacedName, pod string, stuck bool) {
+	t := s.t
 	t.Helper()
 	finalizers := []string{}
 	if stuck {
@@ -72,7 +75,7 @@ func setStuck(t *testing.T, farm types.NamespacedName, pod string, stuck bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Patch(context.Background(), pod, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && stuck {
+	if _, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Patch(context.Background(), pod, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && stuck {
 		t.Fatal(err)
 	}
 }
@@ -99,10 +102,11 @@ func withLeaderElection(lease string, interval time.Duration) func(map[string]an
 // hysteresis over, nor let the farm off), the guarantee is met, and exactly one executor is
 // evicted.
 func TestSchedulerFailoverMidHysteresis(t *testing.T) {
+	t.Parallel()
 	const n, interval = 4, time.Second
 	edit := withLeaderElection("farm-scheduler-failover", interval)
 	s := newScenario(t, "failover", 1, edit)
-	second := cluster.StartSchedulerBinary(t, cluster.SchedulerConfig(t, edit))
+	second := s.cluster.StartSchedulerBinary(t, s.cluster.SchedulerConfig(t, edit))
 	a := s.farm("a", 0, 0, n)
 	b := s.farm("b", 1, 0, 0)
 	s.executors(a, 0, 4)
@@ -111,7 +115,7 @@ func TestSchedulerFailoverMidHysteresis(t *testing.T) {
 	start := time.Now()
 	s.executors(b, 0, 1)
 	// Mid-hysteresis: the count published is 2 of 4.
-	waitTriggered(t, a, 2)
+	s.waitTriggered(a, 2)
 	leader, standby := s.sched, second
 	if !strings.Contains(leader.Output(), "Successfully acquired lease") {
 		leader, standby = second, s.sched
@@ -126,7 +130,7 @@ func TestSchedulerFailoverMidHysteresis(t *testing.T) {
 	var seen []int32
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		f := &farmv1alpha1.Farm{}
-		if err := cluster.Client.Get(ctx, a, f); err != nil {
+		if err := s.cluster.Client.Get(ctx, a, f); err != nil {
 			return false, err
 		}
 		if len(seen) == 0 || seen[len(seen)-1] != f.Status.ScaledownTriggered {
@@ -156,11 +160,12 @@ func TestSchedulerFailoverMidHysteresis(t *testing.T) {
 }
 
 // waitTriggered waits until a farm's status.scaledownTriggered reaches at least n.
-func waitTriggered(t *testing.T, farm types.NamespacedName, n int32) {
+func (s *scenario) waitTriggered(farm types.NamespacedName, n int32) {
+	t := s.t
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		f := &farmv1alpha1.Farm{}
-		if err := cluster.Client.Get(ctx, farm, f); err != nil {
+		if err := s.cluster.Client.Get(ctx, farm, f); err != nil {
 			return false, err
 		}
 		return f.Status.ScaledownTriggered >= n, nil
@@ -174,9 +179,11 @@ func waitTriggered(t *testing.T, farm types.NamespacedName, n int32) {
 // victim farm's hysteresis runs. When it is back, the guarantee is met, with exactly one
 // eviction.
 func TestReclaimSurvivesAnApiserverOutage(t *testing.T) {
+	t.Parallel()
 	const n, interval, outage = 3, time.Second, 5 * time.Second
+	cluster := pool.Acquire(t)
 	relay := cluster.NewOutage(t)
-	s := newScenario(t, "outage", 1, func(cfg map[string]any) {
+	s := newScenarioOn(t, cluster, "outage", 1, func(cfg map[string]any) {
 		triggerInterval(interval.String())(cfg)
 		cfg["clientConnection"].(map[string]any)["kubeconfig"] = relay.Kubeconfig
 	})
@@ -187,7 +194,7 @@ func TestReclaimSurvivesAnApiserverOutage(t *testing.T) {
 
 	start := time.Now()
 	s.executors(b, 0, 1)
-	waitTriggered(t, a, 1)
+	s.waitTriggered(a, 1)
 	closed := relay.Cut(outage)
 	took := s.waitRunning(b, 1, time.Minute)
 	total := time.Since(start)
@@ -211,6 +218,7 @@ func TestReclaimSurvivesAnApiserverOutage(t *testing.T) {
 // hang in Terminating. Their replacements cannot go there: borrowed executors on the healthy node
 // are reclaimed for them at once, without waiting for the stuck pods.
 func TestReclaimAroundANodeThatWentAway(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "nodegone", 0, nil)
 	s.node("dead", nil)
 	s.node("alive", nil)
@@ -223,14 +231,14 @@ func TestReclaimAroundANodeThatWentAway(t *testing.T) {
 	s.waitRunning(a, 4, time.Minute)
 
 	// The node goes away: Ready Unknown, unreachable taints; its pods are deleted and hang.
-	node, err := cluster.Clientset.CoreV1().Nodes().Get(t.Context(), s.id+"-dead", metav1.GetOptions{})
+	node, err := s.cluster.Clientset.CoreV1().Nodes().Get(t.Context(), s.id+"-dead", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	node.Spec.Taints = append(node.Spec.Taints,
 		corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule},
 		corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute})
-	node, err = cluster.Clientset.CoreV1().Nodes().Update(t.Context(), node, metav1.UpdateOptions{})
+	node, err = s.cluster.Clientset.CoreV1().Nodes().Update(t.Context(), node, metav1.UpdateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,10 +248,10 @@ func TestReclaimAroundANodeThatWentAway(t *testing.T) {
 			node.Status.Conditions[i].Reason = "NodeStatusUnknown"
 		}
 	}
-	if _, err := cluster.Clientset.CoreV1().Nodes().UpdateStatus(t.Context(), node, metav1.UpdateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.CoreV1().Nodes().UpdateStatus(t.Context(), node, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	strand(t, b, "exec-0", "exec-1")
+	s.strand(b, "exec-0", "exec-1")
 	s.executors(b, 2, 2)
 	// Bound: a trigger interval, the victims' grace period, plus 5 s; no wait for the stuck pods.
 	bound := time.Second + time.Duration(harness.ExecutorGracePeriod)*time.Second + 5*time.Second
@@ -260,10 +268,11 @@ func TestReclaimAroundANodeThatWentAway(t *testing.T) {
 // finds the victim leaving from what the API shows and waits for its room: nothing is evicted
 // twice, and the guarantee is met once the victim is gone.
 func TestSchedulerFailoverMidEviction(t *testing.T) {
+	t.Parallel()
 	const interval, victimGrace = time.Second, 10
 	edit := withLeaderElection("farm-scheduler-midevict", interval)
 	s := newScenario(t, "midevict", 1, edit)
-	second := cluster.StartSchedulerBinary(t, cluster.SchedulerConfig(t, edit))
+	second := s.cluster.StartSchedulerBinary(t, s.cluster.SchedulerConfig(t, edit))
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 1, 0, 0)
 	s.executorsWith(a, 0, 4, func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = ptr.To[int64](victimGrace) })

@@ -30,6 +30,7 @@ func withArgs(args map[string]any) func(map[string]any) {
 }
 
 func TestHysteresisDelaysReclaimByNTriggers(t *testing.T) {
+	t.Parallel()
 	const n, interval = 3, time.Second
 	s := newScenario(t, "hysteresis", 1, triggerInterval(interval.String()))
 	a := s.farm("a", 0, 0, n)
@@ -43,7 +44,7 @@ func TestHysteresisDelaysReclaimByNTriggers(t *testing.T) {
 	var seen int32
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		f := &farmv1alpha1.Farm{}
-		if err := cluster.Client.Get(ctx, a, f); err != nil {
+		if err := s.cluster.Client.Get(ctx, a, f); err != nil {
 			return false, err
 		}
 		seen = max(seen, f.Status.ScaledownTriggered)
@@ -76,6 +77,7 @@ func TestHysteresisDelaysReclaimByNTriggers(t *testing.T) {
 }
 
 func TestPodDisruptionBudgetForbidsReclaim(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "pdb", 1, nil)
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 1, 0, 0)
@@ -88,23 +90,23 @@ func TestPodDisruptionBudgetForbidsReclaim(t *testing.T) {
 			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{s.labelKey: "executor"}},
 		},
 	}
-	if _, err := cluster.Clientset.PolicyV1().PodDisruptionBudgets(a.Namespace).Create(t.Context(), pdb, metav1.CreateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.PolicyV1().PodDisruptionBudgets(a.Namespace).Create(t.Context(), pdb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The disruption controller does not run here: publish the budget's status as it would.
-	pdb, err := cluster.Clientset.PolicyV1().PodDisruptionBudgets(a.Namespace).Get(t.Context(), "keep-all", metav1.GetOptions{})
+	pdb, err := s.cluster.Clientset.PolicyV1().PodDisruptionBudgets(a.Namespace).Get(t.Context(), "keep-all", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pdb.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: pdb.Generation, DisruptionsAllowed: 0, CurrentHealthy: 4, DesiredHealthy: 4, ExpectedPods: 4}
-	if _, err := cluster.Clientset.PolicyV1().PodDisruptionBudgets(a.Namespace).UpdateStatus(t.Context(), pdb, metav1.UpdateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.PolicyV1().PodDisruptionBudgets(a.Namespace).UpdateStatus(t.Context(), pdb, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
 	s.executors(b, 0, 1)
 	var last []string
 	err = wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		last = events(t, b.Namespace, "exec-0")
+		last = s.events(b.Namespace, "exec-0")
 		for _, e := range last {
 			if strings.HasPrefix(e, "ReclaimBlocked: ") && strings.Contains(e, "PodDisruptionBudget "+a.Namespace+"/keep-all") {
 				return true, nil
@@ -125,6 +127,7 @@ func TestPodDisruptionBudgetForbidsReclaim(t *testing.T) {
 }
 
 func TestNoPingPongWhenTheVictimFarmRecreatesExecutors(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "pingpong", 3, nil)
 	a := s.farm("a", 4, 0, 0)
 	b := s.farm("b", 4, 0, 0)
@@ -139,7 +142,7 @@ func TestNoPingPongWhenTheVictimFarmRecreatesExecutors(t *testing.T) {
 		defer wg.Done()
 		next := 100
 		_ = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-			pods, err := cluster.Clientset.CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{})
+			pods, err := s.cluster.Clientset.CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{})
 			if err != nil {
 				return false, nil
 			}

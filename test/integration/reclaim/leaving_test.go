@@ -16,6 +16,7 @@ import (
 // marks inactive); farm-scheduler counts it as leaving its farm and never picks it, although it
 // is the youngest executor on the node, which a reclaim takes first otherwise.
 func TestExecutorsSparkDecommissionsAreNoVictims(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "decom", 1, nil)
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 2, 0, 0)
@@ -34,7 +35,7 @@ func TestExecutorsSparkDecommissionsAreNoVictims(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{a.Namespace: 1}, s.evicted.counts()); diff != "" {
 		t.Errorf("evictions by namespace (-want +got):\n%s", diff)
 	}
-	p, err := cluster.Clientset.CoreV1().Pods(a.Namespace).Get(t.Context(), "exec-3", metav1.GetOptions{})
+	p, err := s.cluster.Clientset.CoreV1().Pods(a.Namespace).Get(t.Context(), "exec-3", metav1.GetOptions{})
 	if err != nil || p.DeletionTimestamp != nil {
 		t.Errorf("the executor Spark decommissions was evicted (%v)", err)
 	}
@@ -44,7 +45,7 @@ func TestExecutorsSparkDecommissionsAreNoVictims(t *testing.T) {
 func (s *scenario) label(farm types.NamespacedName, pod, key, value string) {
 	s.t.Helper()
 	patch := []byte(`{"metadata":{"labels":{"` + key + `":"` + value + `"}}}`)
-	if _, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Patch(context.Background(), pod, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Patch(context.Background(), pod, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
 }

@@ -49,7 +49,7 @@ func (s *scenario) node(name string, edit func(*corev1.Node)) {
 	if edit != nil {
 		edit(n)
 	}
-	if _, err := cluster.Clientset.CoreV1().Nodes().Create(s.t.Context(), n, metav1.CreateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.CoreV1().Nodes().Create(s.t.Context(), n, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -71,7 +71,7 @@ func (s *scenario) executorsWith(farm types.NamespacedName, first, n int, opts .
 		for _, o := range opts {
 			o(pod)
 		}
-		if _, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{}); err != nil {
+		if _, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{}); err != nil {
 			s.t.Fatal(err)
 		}
 	}
@@ -89,6 +89,7 @@ func (l *evictionLog) evictedNodes() []string {
 }
 
 func TestReclaimBigExecutorsTakeSeveralSmallVictims(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "bigwaits", 0, nil)
 	for i := range 3 {
 		s.node(fmt.Sprint(i), nil)
@@ -111,6 +112,7 @@ func TestReclaimBigExecutorsTakeSeveralSmallVictims(t *testing.T) {
 }
 
 func TestReclaimOneBigVictimServesSeveralSmallExecutors(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "bigvictim", 0, nil)
 	for i := range 3 {
 		s.node(fmt.Sprint(i), nil)
@@ -130,6 +132,7 @@ func TestReclaimOneBigVictimServesSeveralSmallExecutors(t *testing.T) {
 }
 
 func TestReclaimOnlyFromFarmsOnTheWaitingPodsPool(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "pools", 0, nil)
 	s.node("a0", inPool("a"))
 	s.node("a1", inPool("a"))
@@ -152,6 +155,7 @@ func TestReclaimOnlyFromFarmsOnTheWaitingPodsPool(t *testing.T) {
 }
 
 func TestReclaimPassesOverAFarmABudgetProtects(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "budget", 3, nil)
 	a := s.farm("a", 0, 0, 0) // 8 over, protected
 	b := s.farm("b", 2, 0, 0) // 2 over
@@ -160,7 +164,7 @@ func TestReclaimPassesOverAFarmABudgetProtects(t *testing.T) {
 	s.waitRunning(a, 8, time.Minute)
 	s.executors(b, 0, 4)
 	s.waitRunning(b, 4, time.Minute)
-	protect(t, a.Namespace, s.labelKey, 8)
+	s.protect(a.Namespace, s.labelKey, 8)
 
 	s.executors(c, 0, 2)
 	took := s.waitRunning(c, 2, time.Minute)
@@ -176,7 +180,8 @@ func TestReclaimPassesOverAFarmABudgetProtects(t *testing.T) {
 
 // protect puts a PodDisruptionBudget allowing no disruption over a namespace's executors, with
 // the status the disruption controller (which does not run here) would publish.
-func protect(t *testing.T, namespace, labelKey string, healthy int32) {
+func (s *scenario) protect(namespace, labelKey string, healthy int32) {
+	t := s.t
 	t.Helper()
 	pdb := &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "keep-all"},
@@ -185,17 +190,18 @@ func protect(t *testing.T, namespace, labelKey string, healthy int32) {
 			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{labelKey: "executor"}},
 		},
 	}
-	pdb, err := cluster.Clientset.PolicyV1().PodDisruptionBudgets(namespace).Create(t.Context(), pdb, metav1.CreateOptions{})
+	pdb, err := s.cluster.Clientset.PolicyV1().PodDisruptionBudgets(namespace).Create(t.Context(), pdb, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pdb.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: pdb.Generation, DisruptionsAllowed: 0, CurrentHealthy: healthy, DesiredHealthy: healthy, ExpectedPods: healthy}
-	if _, err := cluster.Clientset.PolicyV1().PodDisruptionBudgets(namespace).UpdateStatus(t.Context(), pdb, metav1.UpdateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.PolicyV1().PodDisruptionBudgets(namespace).UpdateStatus(t.Context(), pdb, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestReclaimMixedSizesInOneBorrowingFarm(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "mixed", 0, nil)
 	s.node("0", nil)
 	a := s.farm("a", 0, 0, 0)
@@ -217,6 +223,7 @@ func TestReclaimMixedSizesInOneBorrowingFarm(t *testing.T) {
 }
 
 func TestReclaimRespectsTaints(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "taints", 0, nil)
 	s.node("gpu", gpuTainted)
 	s.node("cpu", nil)
@@ -242,6 +249,7 @@ func TestReclaimRespectsTaints(t *testing.T) {
 }
 
 func TestReclaimNothingForAPodThatFitsNowhere(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "nowhere", 0, nil)
 	s.node("0", nil)
 	s.node("1", nil)

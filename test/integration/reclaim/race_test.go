@@ -26,8 +26,9 @@ import (
 // (RoomTaken on the waiting pod) and reclaims once more; the guarantee is met with exactly one
 // eviction per executor's worth of room lost, and the notebook keeps running.
 func TestDefaultSchedulerTakesTheFreedRoom(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "race", 1, nil)
-	cluster.StartDefaultScheduler(t)
+	s.cluster.StartDefaultScheduler(t)
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 1, 0, 0)
 	s.executors(a, 0, 4)
@@ -37,10 +38,10 @@ func TestDefaultSchedulerTakesTheFreedRoom(t *testing.T) {
 	notebook := harness.ExecutorPod(b.Namespace, "notebook", "app", "notebook")
 	notebook.Spec.SchedulerName = corev1.DefaultSchedulerName
 	notebook.Spec.NodeSelector = map[string]string{"scenario": s.id}
-	if _, err := cluster.Clientset.CoreV1().Pods(b.Namespace).Create(t.Context(), notebook, metav1.CreateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.CoreV1().Pods(b.Namespace).Create(t.Context(), notebook, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitPodCondition(t, b.Namespace, "notebook", func(p *corev1.Pod) bool {
+	s.waitPodCondition(b.Namespace, "notebook", func(p *corev1.Pod) bool {
 		c := podScheduled(p)
 		return c != nil && c.Reason == corev1.PodReasonUnschedulable
 	})
@@ -50,7 +51,7 @@ func TestDefaultSchedulerTakesTheFreedRoom(t *testing.T) {
 	s.waitEvictions(a.Namespace, 1, time.Minute)
 	// farm-scheduler is slow to come back: the default scheduler has the freed room to itself.
 	s.sched.Pause()
-	waitPodCondition(t, b.Namespace, "notebook", func(p *corev1.Pod) bool { return p.Spec.NodeName != "" })
+	s.waitPodCondition(b.Namespace, "notebook", func(p *corev1.Pod) bool { return p.Spec.NodeName != "" })
 	s.sched.Resume()
 
 	// Two ways it goes, both real: farm-scheduler sees the room taken before it binds (RoomTaken on
@@ -68,13 +69,13 @@ func TestDefaultSchedulerTakesTheFreedRoom(t *testing.T) {
 		t.Errorf("guarantee met %.1fs after the executor arrived, want within %s (two reclaims)", took.Seconds(), bound)
 	}
 	var taken []string
-	for _, e := range events(t, b.Namespace, "exec-0") {
+	for _, e := range s.events(b.Namespace, "exec-0") {
 		if strings.HasPrefix(e, farm.EventRoomTaken+":") {
 			taken = append(taken, e)
 		}
 	}
 	if len(taken) == 0 && len(rejected) == 0 {
-		t.Errorf("the room was taken but neither farm-scheduler reported it (%s) nor the kubelet rejected the executor; events: %v", farm.EventRoomTaken, events(t, b.Namespace, "exec-0"))
+		t.Errorf("the room was taken but neither farm-scheduler reported it (%s) nor the kubelet rejected the executor; events: %v", farm.EventRoomTaken, s.events(b.Namespace, "exec-0"))
 	}
 	if n := s.running(b); n != 2 {
 		t.Errorf("running in %s: %d, want the notebook and the executor", b.Namespace, n)
@@ -91,7 +92,7 @@ func (s *scenario) keepOneExecutor(farm types.NamespacedName, timeout time.Durat
 	var rejected []string
 	next := 1
 	err := wait.PollUntilContextTimeout(s.t.Context(), 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		pods, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).List(ctx, metav1.ListOptions{LabelSelector: s.labelKey})
+		pods, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).List(ctx, metav1.ListOptions{LabelSelector: s.labelKey})
 		if err != nil {
 			return false, err
 		}
@@ -133,11 +134,12 @@ func podScheduled(p *corev1.Pod) *corev1.PodCondition {
 }
 
 // waitPodCondition waits until cond holds for the pod.
-func waitPodCondition(t *testing.T, namespace, name string, cond func(*corev1.Pod) bool) {
+func (s *scenario) waitPodCondition(namespace, name string, cond func(*corev1.Pod) bool) {
+	t := s.t
 	t.Helper()
 	var last *corev1.Pod
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := cluster.Clientset.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+		p, err := s.cluster.Clientset.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}

@@ -16,6 +16,7 @@ import (
 const settle = 3 * time.Second
 
 func TestReclaimTakesExactlyWhatTheGuaranteeNeeds(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "exact", 3, nil)
 	a := s.farm("a", 4, 0, 0)
 	b := s.farm("b", 4, 0, 0)
@@ -33,6 +34,7 @@ func TestReclaimTakesExactlyWhatTheGuaranteeNeeds(t *testing.T) {
 }
 
 func TestReclaimIsProportionalToOverquota(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "proportional", 3, nil)
 	a := s.farm("a", 2, 0, 0) // will be over by 6
 	b := s.farm("b", 2, 0, 0) // will be over by 2
@@ -52,6 +54,7 @@ func TestReclaimIsProportionalToOverquota(t *testing.T) {
 }
 
 func TestNothingToReclaim(t *testing.T) {
+	t.Parallel()
 	t.Run("every other farm at its minimum", func(t *testing.T) {
 		s := newScenario(t, "atmin", 1, nil)
 		a := s.farm("a", 4, 0, 0)
@@ -70,7 +73,7 @@ func TestNothingToReclaim(t *testing.T) {
 		c := s.farm("c", 2, 0, 0)
 		// Four executors of the type in a namespace without a Farm fill the node.
 		orphans := s.id + "-orphans"
-		if _, err := cluster.Clientset.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: orphans}}, metav1.CreateOptions{}); err != nil {
+		if _, err := s.cluster.Clientset.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: orphans}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		o := c
@@ -87,6 +90,7 @@ func TestNothingToReclaim(t *testing.T) {
 }
 
 func TestMaxExecutorsCeiling(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "ceiling", 1, nil)
 	a := s.farm("a", 1, 2, 0)
 	s.executors(a, 0, 3)
@@ -98,6 +102,7 @@ func TestMaxExecutorsCeiling(t *testing.T) {
 }
 
 func TestBorrowingPodsNeverEvict(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "borrowers", 1, nil)
 	a := s.farm("a", 1, 0, 0)
 	atMin := s.farm("b", 1, 0, 0)
@@ -135,7 +140,7 @@ func (s *scenario) pendingPod(farm types.NamespacedName) string {
 	s.t.Helper()
 	var name string
 	err := wait.PollUntilContextTimeout(s.t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		pods, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).List(ctx, metav1.ListOptions{})
+		pods, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
 		}

@@ -21,6 +21,7 @@ import (
 // saying how many and for (from) whom, and their status records the last reclaim; a reclaim a
 // PodDisruptionBudget blocks is an event on the waiting farm that names the budget.
 func TestReclaimIsToldOnTheFarms(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "told", 1, nil)
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 2, 0, 0)
@@ -33,7 +34,7 @@ func TestReclaimIsToldOnTheFarms(t *testing.T) {
 	// Every eviction is told on a, in events of one trigger interval each.
 	var told []string
 	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		told = farmEvents(t, a, farm.EventExecutorsReclaimed)
+		told = s.farmEvents(a, farm.EventExecutorsReclaimed)
 		return reclaimedIn(t, told) == 2, nil
 	})
 	if err != nil {
@@ -44,11 +45,11 @@ func TestReclaimIsToldOnTheFarms(t *testing.T) {
 			t.Errorf("event on %s %q does not name the farm reclaimed for, %s", a, e, b)
 		}
 	}
-	if got := farmEvents(t, b, farm.EventReclaimedForGuarantee); reclaimedIn(t, got) != 2 || !strings.Contains(strings.Join(got, "\n"), "from "+a.String()) {
+	if got := s.farmEvents(b, farm.EventReclaimedForGuarantee); reclaimedIn(t, got) != 2 || !strings.Contains(strings.Join(got, "\n"), "from "+a.String()) {
 		t.Errorf("events on Farm %s: %q, want 2 executors reclaimed from %s in all", b, got, a)
 	}
-	from := waitRecord(t, a, func(st farmv1alpha1.FarmStatus) *farmv1alpha1.ReclaimRecord { return st.LastReclaimedFrom })
-	forB := waitRecord(t, b, func(st farmv1alpha1.FarmStatus) *farmv1alpha1.ReclaimRecord { return st.LastReclaimedFor })
+	from := s.waitRecord(a, func(st farmv1alpha1.FarmStatus) *farmv1alpha1.ReclaimRecord { return st.LastReclaimedFrom })
+	forB := s.waitRecord(b, func(st farmv1alpha1.FarmStatus) *farmv1alpha1.ReclaimRecord { return st.LastReclaimedFor })
 	if diff := cmp.Diff([]string{b.String()}, from.Farms); diff != "" || from.Executors < 1 || from.Time.IsZero() {
 		t.Errorf("%s status.lastReclaimedFrom = %+v, want executors taken for %s", a, from, b)
 	}
@@ -57,11 +58,11 @@ func TestReclaimIsToldOnTheFarms(t *testing.T) {
 	}
 
 	// a's two borrowed executors are all c could have; a budget protects them.
-	protect(t, a.Namespace, s.labelKey, 2)
+	s.protect(a.Namespace, s.labelKey, 2)
 	s.executors(c, 0, 1)
 	var blocked []string
 	err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		blocked = farmEvents(t, c, farm.EventReclaimBlocked)
+		blocked = s.farmEvents(c, farm.EventReclaimBlocked)
 		return len(blocked) > 0, nil
 	})
 	if err != nil || !strings.Contains(blocked[0], "PodDisruptionBudget "+a.Namespace+"/keep-all") {
@@ -74,9 +75,10 @@ func TestReclaimIsToldOnTheFarms(t *testing.T) {
 }
 
 // farmEvents returns the notes of the events of a reason about a Farm.
-func farmEvents(t *testing.T, f types.NamespacedName, reason string) []string {
+func (s *scenario) farmEvents(f types.NamespacedName, reason string) []string {
+	t := s.t
 	t.Helper()
-	list, err := cluster.Clientset.EventsV1().Events(f.Namespace).List(t.Context(), metav1.ListOptions{})
+	list, err := s.cluster.Clientset.EventsV1().Events(f.Namespace).List(t.Context(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +106,13 @@ func reclaimedIn(t *testing.T, notes []string) int {
 }
 
 // waitRecord waits until a Farm's status has the record get returns.
-func waitRecord(t *testing.T, f types.NamespacedName, get func(farmv1alpha1.FarmStatus) *farmv1alpha1.ReclaimRecord) *farmv1alpha1.ReclaimRecord {
+func (s *scenario) waitRecord(f types.NamespacedName, get func(farmv1alpha1.FarmStatus) *farmv1alpha1.ReclaimRecord) *farmv1alpha1.ReclaimRecord {
+	t := s.t
 	t.Helper()
 	var r *farmv1alpha1.ReclaimRecord
 	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		farm := &farmv1alpha1.Farm{}
-		if err := cluster.Client.Get(ctx, f, farm); err != nil {
+		if err := s.cluster.Client.Get(ctx, f, farm); err != nil {
 			return false, err
 		}
 		r = get(farm.Status)

@@ -16,14 +16,15 @@ import (
 // The controller reports a reclaim the scheduler does: while the victims terminate, the victim
 // farm is Reclaiming and the FarmManager lists them to be scaled down; afterwards both settle.
 func TestControllerReportsTheSchedulersReclaim(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	s := newScenario(t, "report", 1, nil)
-	cluster.StartControllerBinary(t)
+	s.cluster.StartControllerBinary(t)
 	fm := &farmv1alpha1.FarmManager{
 		ObjectMeta: metav1.ObjectMeta{Name: "farmmanager-report"},
 		Spec:       farmv1alpha1.FarmManagerSpec{LabelKey: s.labelKey, LabelValue: "executor"},
 	}
-	if err := cluster.Client.Create(ctx, fm); err != nil {
+	if err := s.cluster.Client.Create(ctx, fm); err != nil {
 		t.Fatal(err)
 	}
 	a := s.farm("a", 1, 0, 0)
@@ -35,14 +36,14 @@ func TestControllerReportsTheSchedulersReclaim(t *testing.T) {
 	var sawReclaiming, sawToBeScaledDown bool
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		f := &farmv1alpha1.Farm{}
-		if err := cluster.Client.Get(ctx, a, f); err != nil {
+		if err := s.cluster.Client.Get(ctx, a, f); err != nil {
 			return false, err
 		}
 		if c := meta.FindStatusCondition(f.Status.Conditions, "Reclaiming"); c != nil && c.Status == metav1.ConditionTrue && f.Status.ReclaimingExecutors == 2 {
 			sawReclaiming = true
 		}
 		m := &farmv1alpha1.FarmManager{}
-		if err := cluster.Client.Get(ctx, types.NamespacedName{Name: fm.Name}, m); err != nil {
+		if err := s.cluster.Client.Get(ctx, types.NamespacedName{Name: fm.Name}, m); err != nil {
 			return false, err
 		}
 		if m.Status.Tobescaledown[a.String()] == 2 {
@@ -58,7 +59,7 @@ func TestControllerReportsTheSchedulersReclaim(t *testing.T) {
 	// Settled: b at its minimum, a at 2 with one borrowed, nothing being reclaimed.
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		m := &farmv1alpha1.FarmManager{}
-		if err := cluster.Client.Get(ctx, types.NamespacedName{Name: fm.Name}, m); err != nil {
+		if err := s.cluster.Client.Get(ctx, types.NamespacedName{Name: fm.Name}, m); err != nil {
 			return false, err
 		}
 		st := m.Status
@@ -66,11 +67,11 @@ func TestControllerReportsTheSchedulersReclaim(t *testing.T) {
 	})
 	if err != nil {
 		m := &farmv1alpha1.FarmManager{}
-		_ = cluster.Client.Get(ctx, types.NamespacedName{Name: fm.Name}, m)
+		_ = s.cluster.Client.Get(ctx, types.NamespacedName{Name: fm.Name}, m)
 		t.Fatalf("FarmManager after the reclaim: %+v", m.Status)
 	}
 	f := &farmv1alpha1.Farm{}
-	if err := cluster.Client.Get(ctx, a, f); err != nil {
+	if err := s.cluster.Client.Get(ctx, a, f); err != nil {
 		t.Fatal(err)
 	}
 	if f.Status.LastReclaimTime == nil {

@@ -15,6 +15,7 @@ import (
 // reclaim takes first otherwise) is spared for an older one; on pool "young", where every
 // borrowed executor is young, one of them is taken.
 func TestMinimumRuntimeSparesYoungExecutors(t *testing.T) {
+	t.Parallel()
 	const minimumRuntime = 15 * time.Second
 	s := newScenario(t, "runtime", 0, withArgs(map[string]any{"minimumRuntime": minimumRuntime.String()}))
 	s.node("old", inPool("old"))
@@ -61,7 +62,7 @@ func TestMinimumRuntimeSparesYoungExecutors(t *testing.T) {
 // pod returns a pod of the farm's namespace.
 func (s *scenario) pod(farm types.NamespacedName, name string) *corev1.Pod {
 	s.t.Helper()
-	p, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(s.t.Context(), name, metav1.GetOptions{})
+	p, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(s.t.Context(), name, metav1.GetOptions{})
 	if err != nil {
 		s.t.Fatal(err)
 	}

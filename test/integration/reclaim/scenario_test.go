@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	farmv1alpha1 "github.com/toinfn/farm/pkg/apis/farm/v1alpha1"
@@ -22,15 +23,22 @@ import (
 	"github.com/toinfn/farm/test/harness"
 )
 
-var cluster harness.Shared
+// pool holds the control planes the scenarios run on, one scenario at a time on each: every
+// scenario starts its own farm-scheduler, which would schedule the pods of another scenario on
+// the same control plane. Scenarios spend most of their time waiting on grace periods and
+// trigger intervals, so they run in parallel (t.Parallel; go test's -parallel says how many),
+// each on a control plane of its own.
+var pool harness.Pool
 
 func TestMain(m *testing.M) {
-	os.Exit(harness.RunTests(m, &cluster))
+	os.Exit(harness.RunTestsOnPool(m, &pool))
 }
 
-// scenario is one test's slice of the cluster: its nodes, its farm type, its scheduler.
+// scenario is one test's slice of a control plane: its nodes, its farm type, its scheduler.
 type scenario struct {
 	t *testing.T
+	// cluster is the control plane lent to the scenario.
+	cluster *harness.Shared
 	// id prefixes the scenario's namespaces and nodes and names its farm type.
 	id string
 	// labelKey is the scenario's farm type: every executor of the scenario carries it.
@@ -43,15 +51,28 @@ type scenario struct {
 // configuration (edit may change it).
 func newScenario(t *testing.T, id string, nodes int, edit func(map[string]any)) *scenario {
 	t.Helper()
-	s := &scenario{t: t, id: id, labelKey: "farm-test.toinfn.it/" + id}
+	return newScenarioOn(t, pool.Acquire(t), id, nodes, edit)
+}
+
+// newScenarioOn is newScenario on a control plane the test has already acquired from the pool.
+func newScenarioOn(t *testing.T, cluster *harness.Shared, id string, nodes int, edit func(map[string]any)) *scenario {
+	t.Helper()
+	s := &scenario{t: t, cluster: cluster, id: id, labelKey: "farm-test.toinfn.it/" + id}
 	for i := range nodes {
 		node := harness.NewNode(fmt.Sprintf("%s-%d", id, i), harness.DefaultNodeShape)
 		node.Labels["scenario"] = id
-		if _, err := cluster.Clientset.CoreV1().Nodes().Create(t.Context(), node, metav1.CreateOptions{}); err != nil {
+		if _, err := s.cluster.Clientset.CoreV1().Nodes().Create(t.Context(), node, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s.evicted = watchEvictions(t, s.labelKey)
+	s.evicted = watchEvictions(t, cluster.Clientset, s.labelKey)
+	// Registered before the scheduler starts, so that it runs after the scheduler's own cleanup
+	// has logged its output: the end of a long failure report is what CI shows.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the scenario's pods at the end (%s):\n%s", time.Now().UTC().Format(time.TimeOnly), s.describePods())
+		}
+	})
 	s.sched = cluster.StartSchedulerBinary(t, cluster.SchedulerConfig(t, edit))
 	return s
 }
@@ -60,14 +81,14 @@ func newScenario(t *testing.T, id string, nodes int, edit func(map[string]any)) 
 func (s *scenario) farm(tenant string, min, max, n int32) types.NamespacedName {
 	s.t.Helper()
 	ns := s.id + "-" + tenant
-	if _, err := cluster.Clientset.CoreV1().Namespaces().Create(s.t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	if _, err := s.cluster.Clientset.CoreV1().Namespaces().Create(s.t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
 	f := &farmv1alpha1.Farm{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenant},
 		Spec:       farmv1alpha1.FarmSpec{LabelKey: s.labelKey, LabelValue: "executor", MinExecutors: min, MaxExecutors: max, ScaledownAfterNTriggers: n},
 	}
-	if err := cluster.Client.Create(s.t.Context(), f); err != nil {
+	if err := s.cluster.Client.Create(s.t.Context(), f); err != nil {
 		s.t.Fatal(err)
 	}
 	return types.NamespacedName{Namespace: ns, Name: tenant}
@@ -90,14 +111,14 @@ func (s *scenario) executors(farm types.NamespacedName, first, n int) []string {
 func (s *scenario) createExecutor(farm types.NamespacedName, name string) error {
 	pod := harness.ExecutorPod(farm.Namespace, name, s.labelKey, "executor")
 	pod.Spec.NodeSelector = map[string]string{"scenario": s.id}
-	_, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{})
+	_, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Create(s.t.Context(), pod, metav1.CreateOptions{})
 	return err
 }
 
 // running counts a namespace's executors that are Running and not terminating.
 func (s *scenario) running(farm types.NamespacedName) int {
 	s.t.Helper()
-	pods, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).List(s.t.Context(), metav1.ListOptions{})
+	pods, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).List(s.t.Context(), metav1.ListOptions{})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -121,15 +142,36 @@ func (s *scenario) waitRunning(farm types.NamespacedName, want int, timeout time
 		return s.running(farm) >= want, nil
 	})
 	if err != nil {
-		s.t.Fatalf("waiting for %d running executors of %s: %v (running: %d)\n%s", want, farm, err, s.running(farm), s.sched.Output())
+		s.t.Fatalf("waiting for %d running executors of %s: %v (running: %d); the scheduler's output follows", want, farm, err, s.running(farm))
 	}
 	return time.Since(start)
+}
+
+// describePods lists the scenario's pods a line each (node, phase, deletion, nomination), for a
+// failure message.
+func (s *scenario) describePods() string {
+	pods, err := s.cluster.Clientset.CoreV1().Pods(metav1.NamespaceAll).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, p := range pods.Items {
+		if !strings.HasPrefix(p.Namespace, s.id+"-") {
+			continue
+		}
+		deleting := "-"
+		if p.DeletionTimestamp != nil {
+			deleting = p.DeletionTimestamp.UTC().Format(time.TimeOnly)
+		}
+		fmt.Fprintf(&b, "  %s/%s node=%q phase=%s reason=%q deleting=%s nominated=%q\n", p.Namespace, p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Reason, deleting, p.Status.NominatedNodeName)
+	}
+	return b.String()
 }
 
 // scheduledCondition returns the PodScheduled condition of a pod.
 func (s *scenario) scheduledCondition(farm types.NamespacedName, pod string) *corev1.PodCondition {
 	s.t.Helper()
-	p, err := cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(s.t.Context(), pod, metav1.GetOptions{})
+	p, err := s.cluster.Clientset.CoreV1().Pods(farm.Namespace).Get(s.t.Context(), pod, metav1.GetOptions{})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -166,9 +208,9 @@ type evictionLog struct {
 }
 
 // watchEvictions follows executors of labelKey that get a deletion timestamp.
-func watchEvictions(t *testing.T, labelKey string) *evictionLog {
+func watchEvictions(t *testing.T, client kubernetes.Interface, labelKey string) *evictionLog {
 	l := &evictionLog{byFarm: map[string]map[types.UID]bool{}, nodes: map[string]bool{}}
-	factory := informers.NewSharedInformerFactoryWithOptions(cluster.Clientset, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = labelKey
 	}))
 	record := func(obj any) {
@@ -216,9 +258,10 @@ func (l *evictionLog) nodesTouched() int {
 }
 
 // events returns the reasons and messages of the events about a pod.
-func events(t *testing.T, namespace, pod string) []string {
+func (s *scenario) events(namespace, pod string) []string {
+	t := s.t
 	t.Helper()
-	list, err := cluster.Clientset.EventsV1().Events(namespace).List(t.Context(), metav1.ListOptions{})
+	list, err := s.cluster.Clientset.EventsV1().Events(namespace).List(t.Context(), metav1.ListOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}

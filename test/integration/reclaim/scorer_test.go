@@ -44,6 +44,7 @@ func reclaimFootprint(t *testing.T, id string, scorer bool) int {
 }
 
 func TestScorerPacksBorrowedExecutors(t *testing.T) {
+	t.Parallel()
 	// Subtests, so that each scheduler stops before the other starts.
 	var with, without int
 	t.Run("with the scorer", func(t *testing.T) { with = reclaimFootprint(t, "scorer-on", true) })

@@ -20,6 +20,7 @@ import (
 // thrashingReclaims 2, a's Thrashing condition is False after two reclaims and True after the
 // third.
 func TestThrashingFarmIsShown(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "thrash", 1, withArgs(map[string]any{"thrashingReclaims": 2, "thrashingWindow": "5m"}))
 	a := s.farm("a", 0, 0, 0)
 	b := s.farm("b", 1, 0, 0)
@@ -54,6 +55,7 @@ func TestThrashingFarmIsShown(t *testing.T) {
 // TestBorrowCooldown: with borrowCooldown, a farm that just lost a borrowed executor does not
 // borrow again until the cool-down is over, although the room is free.
 func TestBorrowCooldown(t *testing.T) {
+	t.Parallel()
 	const cooldown = 8 * time.Second
 	s := newScenario(t, "cooldown", 1, withArgs(map[string]any{"borrowCooldown": cooldown.String()}))
 	a := s.farm("a", 0, 0, 0)
@@ -80,7 +82,7 @@ func TestBorrowCooldown(t *testing.T) {
 func (s *scenario) thrashing(f types.NamespacedName) *metav1.Condition {
 	s.t.Helper()
 	obj := &farmv1alpha1.Farm{}
-	if err := cluster.Client.Get(s.t.Context(), f, obj); err != nil {
+	if err := s.cluster.Client.Get(s.t.Context(), f, obj); err != nil {
 		s.t.Fatal(err)
 	}
 	return apimeta.FindStatusCondition(obj.Status.Conditions, farmv1alpha1.FarmThrashing)
@@ -89,7 +91,7 @@ func (s *scenario) thrashing(f types.NamespacedName) *metav1.Condition {
 // deletePodAndWait deletes a pod, as its owner would, and waits until it is gone.
 func (s *scenario) deletePodAndWait(f types.NamespacedName, name string) {
 	s.t.Helper()
-	pods := cluster.Clientset.CoreV1().Pods(f.Namespace)
+	pods := s.cluster.Clientset.CoreV1().Pods(f.Namespace)
 	if err := pods.Delete(s.t.Context(), name, metav1.DeleteOptions{}); err != nil {
 		s.t.Fatal(err)
 	}

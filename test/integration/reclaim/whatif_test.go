@@ -17,6 +17,7 @@ import (
 // below its minimum asks for executors, names the farms and counts the scheduler then takes,
 // with each farm's hysteresis; and what it previews, it does not do.
 func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, "whatif", 3, triggerInterval("1s"))
 	b := s.farm("b", 4, 0, 0)
 	a := s.farm("a", 0, 0, 2)
@@ -29,7 +30,7 @@ func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
 	s.executors(c, 0, 5)
 	s.waitRunning(c, 5, time.Minute)
 
-	r := whatIf(t, b, "--executors", "3", "-o", "json")
+	r := s.whatIf(b, "--executors", "3", "-o", "json")
 	got := map[string]int32{}
 	for _, rc := range r.Reclaims {
 		got[rc.Farm] = rc.Executors
@@ -47,7 +48,7 @@ func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
 		}
 	}
 	// The same for people: a row per farm that loses executors, with when.
-	table := mustWhatIf(t, b, "--executors", "3")
+	table := s.mustWhatIf(b, "--executors", "3")
 	for _, want := range []string{"its minimum covers 3 of the 3", "FARM", a.String() + " ", "at the 2nd trigger from now", c.String() + " ", "at the next trigger"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("what-if's text lacks %q:\n%s", want, table)
@@ -71,7 +72,7 @@ func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
 	}
 
 	// At its minimum, more executors would borrow.
-	text := mustWhatIf(t, b, "--executors", "1")
+	text := s.mustWhatIf(b, "--executors", "1")
 	for _, want := range []string{"What if farm " + b.String() + " asked for 1 executor more", "its minimum covers 0 of the 1", "1 would borrow"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("what-if's text lacks %q:\n%s", want, text)
@@ -81,18 +82,21 @@ func TestWhatIfAgreesWithTheScheduler(t *testing.T) {
 }
 
 // whatIf runs kubectl farm what-if with -o json on the administrator's kubeconfig.
-func whatIf(t *testing.T, farm types.NamespacedName, args ...string) preview.Result {
+func (s *scenario) whatIf(farm types.NamespacedName, args ...string) preview.Result {
+	t := s.t
 	t.Helper()
 	var r preview.Result
-	if err := json.Unmarshal([]byte(mustWhatIf(t, farm, args...)), &r); err != nil {
+	if err := json.Unmarshal([]byte(s.mustWhatIf(farm, args...)), &r); err != nil {
 		t.Fatalf("kubectl farm what-if %v: %v", args, err)
 	}
 	return r
 }
 
-func mustWhatIf(t *testing.T, farm types.NamespacedName, args ...string) string {
+// mustWhatIf runs kubectl farm what-if on the administrator's kubeconfig and returns its output.
+func (s *scenario) mustWhatIf(farm types.NamespacedName, args ...string) string {
+	t := s.t
 	t.Helper()
-	full := append([]string{"--kubeconfig=" + cluster.Kubeconfig, "what-if", farm.String()}, args...)
+	full := append([]string{"--kubeconfig=" + s.cluster.Kubeconfig, "what-if", farm.String()}, args...)
 	r := harness.RunCommand(t.Context(), t, nil, "kubectl-farm", full...)
 	if r.ExitCode != 0 {
 		t.Fatalf("kubectl-farm %v exited %d\nstdout:\n%s\nstderr:\n%s", full, r.ExitCode, r.Stdout, r.Stderr)
