@@ -10,8 +10,12 @@ import (
 // GuaranteedPods returns the pending pods of a farm below its minimum that its guarantee covers:
 // demand of them, in the order ServedBefore gives.
 func GuaranteedPods(self *corev1.Pod, pending []*corev1.Pod, demand int32, nominatedTo func(*corev1.Pod) string) []*corev1.Pod {
-	sort.Slice(pending, func(i, j int) bool { return ServedBefore(self, pending[i], pending[j], nominatedTo) })
+	sortServed(self, pending, nominatedTo)
 	return pending[:min(len(pending), int(demand))]
+}
+
+func sortServed(self *corev1.Pod, pods []*corev1.Pod, nominatedTo func(*corev1.Pod) string) {
+	sort.Slice(pods, func(i, j int) bool { return ServedBefore(self, pods[i], pods[j], nominatedTo) })
 }
 
 // ServedBefore orders waiting pods: those nominated by an earlier reclaim first (room is being

@@ -164,26 +164,20 @@ func Plan(c Cluster, req Request, opts Options) (*Result, error) {
 
 	// The problem, as PostFilter gathers it: every guaranteed waiting executor of the farm type,
 	// and every farm of the type over its minimum as a victim farm.
-	t := quota.TypeOf(farm)
-	pr := &reclaim.Problem{Farms: map[types.NamespacedName]reclaim.Farm{}}
+	var states []input.FarmState
+	for _, key := range snapshot.OfType(quota.TypeOf(farm)) {
+		st, _ := snapshot.State(key)
+		states = append(states, input.FarmState{Key: key, State: st})
+	}
+	sides := input.SplitSides(states)
+	pr := &reclaim.Problem{Farms: sides.Victims}
 	pending := map[types.NamespacedName][]*corev1.Pod{}
 	for _, p := range pods {
 		if k, ok := owner(p); ok && quota.IsSchedulable(p, opts.SchedulerName) {
 			pending[k] = append(pending[k], p)
 		}
 	}
-	nominatedTo := func(p *corev1.Pod) string { return p.Status.NominatedNodeName }
-	var waiting []*corev1.Pod
-	for _, key := range snapshot.OfType(t) {
-		st, _ := snapshot.State(key)
-		switch {
-		case st.BelowMin():
-			waiting = append(waiting, input.GuaranteedPods(nil, pending[key], st.GuaranteedDemand(), nominatedTo)...)
-		case st.Reclaimable() > 0:
-			pr.Farms[key] = reclaim.Farm{Overquota: st.Reclaimable(), Leaving: st.Terminating}
-		}
-	}
-	sort.Slice(waiting, func(i, j int) bool { return input.ServedBefore(nil, waiting[i], waiting[j], nominatedTo) })
+	waiting := sides.Waiting(nil, pending, func(p *corev1.Pod) string { return p.Status.NominatedNodeName })
 	waitingUIDs := map[types.UID]bool{}
 	requests := make([]fwk.Resource, len(waiting))
 	for i, w := range waiting {

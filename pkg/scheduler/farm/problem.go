@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,7 +59,7 @@ var errCovered = errors.New("as many of the farm's executors as its minimum cove
 func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Type, statuses fwk.NodeToStatusReader, driver bool) (*reclaimInput, error) {
 	logger := klog.FromContext(ctx)
 	in := &reclaimInput{
-		problem:    &reclaim.Problem{Farms: map[types.NamespacedName]reclaim.Farm{}},
+		problem:    &reclaim.Problem{},
 		passedOver: map[types.NamespacedName]string{},
 	}
 	lister := p.handle.SnapshotSharedLister().NodeInfos()
@@ -68,31 +67,18 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 
 	// 1) The farms below their minimum, whose pending pods wait, and the farms that may lose
 	// executors; the waiting pods; the nodes worth planning on.
-	var keys []types.NamespacedName
-	demand := map[types.NamespacedName]int32{}
+	var states []input.FarmState
 	for _, f := range p.farms.OfType(t) {
 		key := quota.Key(f.Farm)
-		switch {
-		case f.State.BelowMin():
-			demand[key] = f.State.GuaranteedDemand()
-		case f.State.Reclaimable() > 0:
-			inFlight := evicting.inFlight[key]
-			// Leaving counts every executor on its way out, those Spark decommissions included:
-			// the farm is giving them back, and its share of this reclaim weighs that.
-			in.problem.Farms[key] = reclaim.Farm{
-				Overquota: f.State.Reclaimable() - inFlight,
-				Leaving:   f.State.Terminating + inFlight,
-			}
-		default:
-			continue
-		}
-		keys = append(keys, key)
+		states = append(states, input.FarmState{Key: key, State: f.State, InFlight: evicting.inFlight[key]})
 	}
+	sides := input.SplitSides(states)
+	in.problem.Farms = sides.Victims
 	nodes := newCandidates()
-	nodes.always.Insert(p.farms.LeavingNodes(keys)...)
+	nodes.always.Insert(p.farms.LeavingNodes(sides.Keys())...)
 	nodes.always.Insert(evicting.nodes...)
 	var below []types.NamespacedName
-	for key := range demand {
+	for key := range sides.Demand {
 		below = append(below, key)
 	}
 	pending := map[types.NamespacedName][]*corev1.Pod{}
@@ -108,14 +94,12 @@ func (p *Plugin) gatherReclaim(ctx context.Context, pod *corev1.Pod, t quota.Typ
 		}
 		return w.Status.NominatedNodeName
 	}
-	for key, n := range demand {
-		in.waiting = append(in.waiting, input.GuaranteedPods(pod, pending[key], n, nominatedTo)...)
-	}
+	var drivers []*corev1.Pod
 	if driver {
 		// A driver waits beside its farm's executors, beyond the count they are guaranteed.
-		in.waiting = append(in.waiting, pod)
+		drivers = append(drivers, pod)
 	}
-	sort.Slice(in.waiting, func(i, j int) bool { return input.ServedBefore(pod, in.waiting[i], in.waiting[j], nominatedTo) })
+	in.waiting = sides.Waiting(pod, pending, nominatedTo, drivers...)
 	in.self = -1
 	for i, w := range in.waiting {
 		if w.UID == pod.UID {
