@@ -2,11 +2,14 @@ package reclaim
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/toinfn/farm/pkg/reclaim/preview"
@@ -102,4 +105,80 @@ func (s *scenario) mustWhatIf(farm types.NamespacedName, args ...string) string 
 		t.Fatalf("kubectl-farm %v exited %d\nstdout:\n%s\nstderr:\n%s", full, r.ExitCode, r.Stdout, r.Stderr)
 	}
 	return r.Stdout
+}
+
+// TestWhatIfAgreesInRealConditions: the same agreement with executors of two sizes, node pools,
+// a PodDisruptionBudget and a cordoned node. Farm b (minimum 3) holds one 2-CPU executor in pool
+// x and asks for two more; the only room the rules allow is a's 2-CPU executor on x0 and two of
+// c's 1-CPU executors on x1: p's are protected by a budget, d's are in the other pool, and the
+// cordoned node of pool x, empty, takes no pod.
+func TestWhatIfAgreesInRealConditions(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "whatif-real", 0, triggerInterval("1s"))
+	s.node("x0", inPool("x"))
+	s.node("x1", inPool("x"))
+	s.node("y0", inPool("y"))
+	s.node("z0", func(n *corev1.Node) {
+		inPool("x")(n)
+		n.Spec.Unschedulable = true
+	})
+	p := s.farm("p", 0, 0, 0)
+	a := s.farm("a", 0, 0, 0)
+	c := s.farm("c", 0, 0, 0)
+	d := s.farm("d", 0, 0, 0)
+	b := s.farm("b", 3, 0, 0)
+	s.executorsWith(p, 0, 2, sized(1), onHost(s.id+"-x0"))
+	s.waitRunning(p, 2, time.Minute)
+	s.protect(p.Namespace, s.labelKey, 2)
+	s.executorsWith(a, 0, 1, sized(2), onHost(s.id+"-x0"))
+	s.waitRunning(a, 1, time.Minute)
+	// x0 is full and z0 cordoned: b's first executor goes to x1. Its pool and size are what
+	// what-if takes for the executors asked for.
+	s.executorsWith(b, 0, 1, sized(2), onPool("x"))
+	s.waitRunning(b, 1, time.Minute)
+	s.executorsWith(c, 0, 2, sized(1), onHost(s.id+"-x1"))
+	s.waitRunning(c, 2, time.Minute)
+	s.executorsWith(d, 0, 4, sized(1), onHost(s.id+"-y0"))
+	s.waitRunning(d, 4, time.Minute)
+
+	r := s.whatIf(b, "--executors", "2", "-o", "json")
+	got := map[string]int32{}
+	gotNodes := map[string]bool{}
+	for _, rc := range r.Reclaims {
+		got[rc.Farm] = rc.Executors
+		for _, n := range rc.Nodes {
+			gotNodes[n.Node] = true
+		}
+	}
+	if diff := cmp.Diff(map[string]int32{a.String(): 1, c.String(): 2}, got); diff != "" {
+		t.Fatalf("what-if's reclaim by farm (-want +got):\n%s\npreview: %+v", diff, r)
+	}
+	if r.Guaranteed != 2 || r.Placed != 2 || r.FreeRoom != 0 {
+		t.Errorf("what-if: %d guaranteed, %d placed (%d on free room); want 2, 2 (0: the cordoned node's room is no room)", r.Guaranteed, r.Placed, r.FreeRoom)
+	}
+	if !slices.ContainsFunc(r.PassedOver, func(why string) bool { return strings.Contains(why, "PodDisruptionBudget "+p.Namespace+"/keep-all") }) {
+		t.Errorf("what-if does not say the budget protects %s: passed over %q", p, r.PassedOver)
+	}
+	time.Sleep(settle)
+	if n := len(s.evicted.counts()); n != 0 {
+		t.Fatalf("what-if evicted executors: %v", s.evicted.counts())
+	}
+
+	s.executorsWith(b, 1, 2, sized(2), onPool("x"))
+	s.waitRunning(b, 3, time.Minute)
+	time.Sleep(settle)
+	if diff := cmp.Diff(map[string]int{a.Namespace: 1, c.Namespace: 2}, s.evicted.counts()); diff != "" {
+		t.Errorf("the scheduler's evictions by namespace differ from the preview's (-preview +scheduler):\n%s", diff)
+	}
+	evictedOn := s.evicted.evictedNodes()
+	slices.Sort(evictedOn)
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(gotNodes)), evictedOn); diff != "" {
+		t.Errorf("the scheduler evicted on other nodes than the preview said (-preview +scheduler):\n%s", diff)
+	}
+	t.Logf("preview: %v on %v; the scheduler's evictions: %v", got, slices.Sorted(maps.Keys(gotNodes)), s.evicted.counts())
+}
+
+// onHost pins an executor to one node.
+func onHost(node string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.Spec.NodeSelector[corev1.LabelHostname] = node }
 }
