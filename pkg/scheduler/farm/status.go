@@ -55,6 +55,9 @@ func (p *Plugin) runHysteresis(ctx context.Context, client dynamic.Interface) {
 	desired := map[types.NamespacedName]schedulerStatus{}
 	published := map[types.NamespacedName]schedulerStatus{}
 	thrash := p.thrash
+	if thrash != nil {
+		thrash.lead(time.Now())
+	}
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		p.evictions.prune()
 		p.claims.prune()

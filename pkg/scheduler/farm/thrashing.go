@@ -29,12 +29,23 @@ type thrashWatch struct {
 	last     map[types.NamespacedName]time.Time
 	// borrowed holds the farms that borrowed an executor since their latest eviction.
 	borrowed map[types.NamespacedName]bool
+	// leading is when this replica began to publish conditions (lead).
+	leading time.Time
 }
 
 func newThrashWatch(interval, window time.Duration, limit int32) *thrashWatch {
 	return &thrashWatch{gap: 2 * interval, window: window, limit: limit,
 		reclaims: map[types.NamespacedName][]time.Time{}, last: map[types.NamespacedName]time.Time{},
 		borrowed: map[types.NamespacedName]bool{}}
+}
+
+// lead records that this replica publishes the conditions from now on. The reclaims that made a
+// predecessor publish Thrashing are in no memory but its own: condition keeps a True it finds
+// for one window from now, by which time those reclaims would have left the window anyway.
+func (w *thrashWatch) lead(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.leading = now
 }
 
 // borrowedAgain records that an executor of the farm was placed beyond its minimum.
@@ -89,9 +100,15 @@ func (w *thrashWatch) count(farm types.NamespacedName, now time.Time) int32 {
 }
 
 // condition returns the farm's Thrashing condition at now, keeping prev's transition time while
-// its status does not change.
+// its status does not change, and a True prev for a window after this replica began to lead.
 func (w *thrashWatch) condition(farm types.NamespacedName, now time.Time, prev *metav1.Condition) *metav1.Condition {
 	n := w.count(farm, now)
+	w.mu.Lock()
+	inherited := now.Sub(w.leading) < w.window
+	w.mu.Unlock()
+	if n <= w.limit && inherited && prev != nil && prev.Status == metav1.ConditionTrue {
+		return prev.DeepCopy()
+	}
 	c := &metav1.Condition{Type: farmv1alpha1.FarmThrashing, Status: metav1.ConditionFalse, Reason: "FewReclaims",
 		Message: fmt.Sprintf("borrowed executors reclaimed %d times within %s (thrashing above %d)", n, w.window, w.limit)}
 	if n > w.limit {

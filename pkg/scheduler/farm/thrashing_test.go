@@ -71,6 +71,38 @@ func TestThrashWatch(t *testing.T) {
 	}
 }
 
+func TestThrashWatchAfterFailover(t *testing.T) {
+	a := types.NamespacedName{Namespace: "alice", Name: "f"}
+	s := func(d time.Duration) time.Time { return t0.Add(d) }
+	// What the predecessor published, from reclaims the new leader never saw.
+	published := &metav1.Condition{Type: farmv1alpha1.FarmThrashing, Status: metav1.ConditionTrue, Reason: "RepeatedReclaims", LastTransitionTime: metav1.NewTime(s(-time.Minute))}
+	tests := []struct {
+		name string
+		lead bool
+		at   time.Duration
+		want metav1.ConditionStatus
+	}{
+		{name: "a replica that did not take over recomputes: no reclaims, not thrashing", at: time.Minute, want: metav1.ConditionFalse},
+		{name: "a new leader keeps what its predecessor published", lead: true, at: time.Minute, want: metav1.ConditionTrue},
+		{name: "until a window of its own has passed", lead: true, at: 10*time.Minute + time.Second, want: metav1.ConditionFalse},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newThrashWatch(time.Second, 10*time.Minute, 3)
+			if tc.lead {
+				w.lead(s(0))
+			}
+			c := w.condition(a, s(tc.at), published)
+			if c.Status != tc.want {
+				t.Fatalf("condition %s %q, want %s", c.Status, c.Message, tc.want)
+			}
+			if c.Status == metav1.ConditionTrue && !c.LastTransitionTime.Equal(&published.LastTransitionTime) {
+				t.Errorf("transition time %v, want the published %v", c.LastTransitionTime, published.LastTransitionTime)
+			}
+		})
+	}
+}
+
 // event is something the thrash watch is told: a farm's executors reclaimed, or one of its
 // executors placed beyond its minimum.
 type event struct {
