@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// Shared is a control plane shared by the tests of one package, with the kubelet stand-in
-// running. Tests isolate themselves by namespace.
+// Shared is a control plane shared by the tests of one package (RunTests), or lent to one test
+// at a time by a Pool, with the kubelet stand-in running. Tests isolate themselves by namespace.
 type Shared struct {
 	*ControlPlane
 	// Ctx ends when the package's tests are done.
@@ -22,17 +22,26 @@ func RunTests(m *testing.M, shared *Shared) int {
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	s, err := startShared(ctx, p)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting the control plane: %v\n", err)
+		return 1
+	}
+	*shared = *s
+	return m.Run()
+}
+
+// startShared starts a control plane and its kubelet stand-in, which runs until ctx ends; the
+// control plane stops when p closes.
+func startShared(ctx context.Context, p *Process) (*Shared, error) {
+	var shared *Shared
 	err := p.Run(func() error {
 		cp := StartControlPlane(p)
 		if _, err := StartKubelet(ctx, cp.Clientset); err != nil {
 			return err
 		}
-		*shared = Shared{ControlPlane: cp, Ctx: ctx}
+		shared = &Shared{ControlPlane: cp, Ctx: ctx}
 		return nil
 	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting the control plane: %v\n", err)
-		return 1
-	}
-	return m.Run()
+	return shared, err
 }

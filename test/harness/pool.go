@@ -52,14 +52,12 @@ func RunTestsOnPool(m *testing.M, pool *Pool) int {
 	for i := range size {
 		processes[i] = NewProcess(fmt.Sprintf("controlplane-%d", i), os.Stderr)
 		wg.Go(func() {
-			errs[i] = processes[i].Run(func() error {
-				cp := StartControlPlane(processes[i])
-				if _, err := StartKubelet(ctx, cp.Clientset); err != nil {
-					return err
-				}
-				pool.free <- &Shared{ControlPlane: cp, Ctx: ctx}
-				return nil
-			})
+			shared, err := startShared(ctx, processes[i])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			pool.free <- shared
 		})
 	}
 	wg.Wait()
