@@ -69,15 +69,11 @@ func RunTestsOnPool(m *testing.M, pool *Pool) int {
 }
 
 // Acquire lends a control plane to t until t's cleanup, waiting for one to be free. A test
-// acquires at most one: two tests each holding one and waiting for another would wait for ever.
+// acquires at most one: two tests each holding one and waiting for another would wait until go
+// test's -timeout ends the run.
 func (p *Pool) Acquire(t testing.TB) *Shared {
 	t.Helper()
-	select {
-	case c := <-p.free:
-		t.Cleanup(func() { p.free <- c })
-		return c
-	case <-t.Context().Done():
-		t.Fatalf("no control plane of the pool came free: %v", t.Context().Err())
-		return nil
-	}
+	c := <-p.free
+	t.Cleanup(func() { p.free <- c })
+	return c
 }

@@ -91,7 +91,7 @@ func (s *scenario) waitPodRunning(farm types.NamespacedName, name string, timeou
 		}
 		select {
 		case <-ctx.Done():
-			s.t.Fatalf("pod %s/%s not running within %s (last error %v)\n%s", farm.Namespace, name, timeout, err, s.sched.Output())
+			s.t.Fatalf("pod %s/%s not running within %s (last error %v); the scheduler's output follows", farm.Namespace, name, timeout, err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

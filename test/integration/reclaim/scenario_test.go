@@ -26,8 +26,8 @@ import (
 // pool holds the control planes the scenarios run on, one scenario at a time on each: every
 // scenario starts its own farm-scheduler, which would schedule the pods of another scenario on
 // the same control plane. Scenarios spend most of their time waiting on grace periods and
-// trigger intervals, so they run in parallel (t.Parallel; go test's -parallel says how many),
-// each on a control plane of its own.
+// trigger intervals, so they run in parallel (t.Parallel; go test's -parallel says how many, at
+// most four), each on a control plane of its own.
 var pool harness.Pool
 
 func TestMain(m *testing.M) {
@@ -45,6 +45,8 @@ type scenario struct {
 	labelKey string
 	sched    *harness.ChildProcess
 	evicted  *evictionLog
+	// namespaces are the tenants' namespaces the scenario created.
+	namespaces []string
 }
 
 // newScenario creates nodes of four executor slots and starts farm-scheduler with the shipped
@@ -84,6 +86,7 @@ func (s *scenario) farm(tenant string, min, max, n int32) types.NamespacedName {
 	if _, err := s.cluster.Clientset.CoreV1().Namespaces().Create(s.t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
+	s.namespaces = append(s.namespaces, ns)
 	f := &farmv1alpha1.Farm{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenant},
 		Spec:       farmv1alpha1.FarmSpec{LabelKey: s.labelKey, LabelValue: "executor", MinExecutors: min, MaxExecutors: max, ScaledownAfterNTriggers: n},
@@ -147,23 +150,23 @@ func (s *scenario) waitRunning(farm types.NamespacedName, want int, timeout time
 	return time.Since(start)
 }
 
-// describePods lists the scenario's pods a line each (node, phase, deletion, nomination), for a
-// failure message.
+// describePods lists the pods of the scenario's namespaces a line each (node, phase, deletion,
+// nomination), for a failure report.
 func (s *scenario) describePods() string {
-	pods, err := s.cluster.Clientset.CoreV1().Pods(metav1.NamespaceAll).List(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		return err.Error()
-	}
 	var b strings.Builder
-	for _, p := range pods.Items {
-		if !strings.HasPrefix(p.Namespace, s.id+"-") {
+	for _, ns := range s.namespaces {
+		pods, err := s.cluster.Clientset.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			fmt.Fprintf(&b, "  %s: %v\n", ns, err)
 			continue
 		}
-		deleting := "-"
-		if p.DeletionTimestamp != nil {
-			deleting = p.DeletionTimestamp.UTC().Format(time.TimeOnly)
+		for _, p := range pods.Items {
+			deleting := "-"
+			if p.DeletionTimestamp != nil {
+				deleting = p.DeletionTimestamp.UTC().Format(time.TimeOnly)
+			}
+			fmt.Fprintf(&b, "  %s/%s node=%q phase=%s reason=%q deleting=%s nominated=%q\n", p.Namespace, p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Reason, deleting, p.Status.NominatedNodeName)
 		}
-		fmt.Fprintf(&b, "  %s/%s node=%q phase=%s reason=%q deleting=%s nominated=%q\n", p.Namespace, p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Reason, deleting, p.Status.NominatedNodeName)
 	}
 	return b.String()
 }
