@@ -242,10 +242,8 @@ func (c CapacityScheduling) Guarantee(tb testing.TB, cp *harness.ControlPlane, n
 	}
 	times := func(n int) map[string]any {
 		out := map[string]any{}
-		for name, q := range harness.DefaultExecutorResources {
-			total := q.DeepCopy()
-			total.Mul(int64(n))
-			out[string(name)] = total.String()
+		for name, q := range ExecutorRequests(n) {
+			out[string(name)] = q.String()
 		}
 		return out
 	}
@@ -303,17 +301,38 @@ func buildCapacityScheduler(tb testing.TB) peerBuild {
 			peer.err = fmt.Errorf("go build in %s: %w\n%s", dir, err, output)
 			return
 		}
-		list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/scheduler-plugins")
-		list.Dir = dir
-		output, err := list.Output()
+		moduleDir, err := moduleDirIn(dir, "sigs.k8s.io/scheduler-plugins")
 		if err != nil {
-			peer.err = fmt.Errorf("locating sigs.k8s.io/scheduler-plugins: %w", err)
+			peer.err = err
 			return
 		}
-		peer.crd = filepath.Join(strings.TrimSpace(string(output)), "config", "crd", "bases", "scheduling.x-k8s.io_elasticquotas.yaml")
+		peer.crd = filepath.Join(moduleDir, "config", "crd", "bases", "scheduling.x-k8s.io_elasticquotas.yaml")
 	})
 	if peer.err != nil {
 		tb.Fatalf("building the CapacityScheduling peer: %v", peer.err)
 	}
 	return peer
+}
+
+// moduleDirIn returns the directory of a module the peer module in dir requires, in the module
+// cache: where the peer's CRDs and manifests are read from.
+func moduleDirIn(dir, module string) (string, error) {
+	list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	list.Dir = dir
+	output, err := list.Output()
+	if err != nil {
+		return "", fmt.Errorf("locating %s from %s: %w", module, dir, err)
+	}
+	return strings.TrimSpace(string(output)), nil
+}
+
+// ExecutorRequests is what n executors request (harness.DefaultExecutorResources).
+func ExecutorRequests(n int) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for name, q := range harness.DefaultExecutorResources {
+		total := q.DeepCopy()
+		total.Mul(int64(n))
+		out[name] = total
+	}
+	return out
 }

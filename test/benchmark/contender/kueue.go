@@ -363,17 +363,6 @@ func kueueResourceGroups(nominal, borrowing corev1.ResourceList) []any {
 	}}
 }
 
-// ExecutorRequests is what n executors request (harness.DefaultExecutorResources).
-func ExecutorRequests(n int) corev1.ResourceList {
-	out := corev1.ResourceList{}
-	for name, q := range harness.DefaultExecutorResources {
-		total := q.DeepCopy()
-		total.Mul(int64(n))
-		out[name] = total
-	}
-	return out
-}
-
 // kueueSetup is what Kueue needs on one control plane, made once: its CRDs, the webhook
 // port and certificate, and the webhook configurations to create while it runs.
 type kueueSetup struct {
@@ -590,19 +579,17 @@ func buildKueue(tb testing.TB) kueueBuild {
 	tb.Helper()
 	kueueOnce.Do(func() {
 		dir := filepath.Join(harness.ModuleRoot(tb), "test", "benchmark", "peer", "kueue")
-		list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kueue")
-		list.Dir = dir
-		output, err := list.Output()
+		moduleDir, err := moduleDirIn(dir, "sigs.k8s.io/kueue")
 		if err != nil {
-			kueueBuilt.err = fmt.Errorf("locating sigs.k8s.io/kueue: %w", err)
+			kueueBuilt.err = err
 			return
 		}
-		kueueBuilt.moduleDir = strings.TrimSpace(string(output))
+		kueueBuilt.moduleDir = moduleDir
 		build := exec.Command("go", "tool", "-n", "kueue")
 		build.Dir = dir
 		var stderr bytes.Buffer
 		build.Stderr = &stderr
-		output, err = build.Output()
+		output, err := build.Output()
 		if err != nil {
 			kueueBuilt.err = fmt.Errorf("go tool -n kueue in %s: %w\n%s", dir, err, stderr.String())
 			return

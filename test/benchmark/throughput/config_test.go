@@ -13,17 +13,7 @@ import (
 // The variant without the scorer must differ from what users run by the scorer alone, or its
 // figures would compare something else.
 func TestWithoutScoreIsTheShippedConfig(t *testing.T) {
-	var shipped, variant map[string]any
-	if err := yaml.Unmarshal(manifests.SchedulerConfig, &shipped); err != nil {
-		t.Fatalf("decoding the shipped scheduler config: %v", err)
-	}
-	data, err := os.ReadFile("testdata/farm-without-score.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(data, &variant); err != nil {
-		t.Fatalf("decoding testdata/farm-without-score.yaml: %v", err)
-	}
+	shipped, variant := shippedAnd(t, "testdata/farm-without-score.yaml")
 	profiles, _ := variant["profiles"].([]any)
 	if len(profiles) != 1 {
 		t.Fatalf("the variant has %d profiles, want 1", len(profiles))
@@ -42,17 +32,7 @@ func TestWithoutScoreIsTheShippedConfig(t *testing.T) {
 // The batching baseline is the stock profile with the shipped profile's settings of the in-tree
 // plugins, and nothing else, so that it batches as the farm profile does.
 func TestStockBatchingHasTheShippedPluginSettings(t *testing.T) {
-	var shipped, variant map[string]any
-	if err := yaml.Unmarshal(manifests.SchedulerConfig, &shipped); err != nil {
-		t.Fatalf("decoding the shipped scheduler config: %v", err)
-	}
-	data, err := os.ReadFile("testdata/scheduler-stock-batching.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(data, &variant); err != nil {
-		t.Fatalf("decoding testdata/scheduler-stock-batching.yaml: %v", err)
-	}
+	shipped, variant := shippedAnd(t, "testdata/scheduler-stock-batching.yaml")
 	pluginConfig := func(cfg map[string]any) []any {
 		profiles, _ := cfg["profiles"].([]any)
 		if len(profiles) != 1 {
@@ -79,4 +59,20 @@ func TestStockBatchingHasTheShippedPluginSettings(t *testing.T) {
 	if diff := cmp.Diff(stock, profile); diff != "" {
 		t.Errorf("the batching baseline's profile has more than the stock profile and the plugin settings (-want +got):\n%s", diff)
 	}
+}
+
+// shippedAnd decodes the shipped scheduler configuration and the variant at path.
+func shippedAnd(t *testing.T, path string) (shipped, variant map[string]any) {
+	t.Helper()
+	if err := yaml.Unmarshal(manifests.SchedulerConfig, &shipped); err != nil {
+		t.Fatalf("decoding the shipped scheduler config: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &variant); err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+	return shipped, variant
 }
