@@ -190,8 +190,10 @@ func TestPodsThatSignAlikeScoreAlike(t *testing.T) {
 	tests := []struct {
 		name string
 		a, b *corev1.Pod
+		// scored says whether Farm scores these pods: where it does not, both score nil alike.
+		scored bool
 	}{
-		{name: "two borrowing farms", a: spark("alice", "new", ""), b: spark("dave", "new", "")},
+		{name: "two borrowing farms", a: spark("alice", "new", ""), b: spark("dave", "new", ""), scored: true},
 		{name: "guaranteed pod and pod of no Farm", a: spark("carol", "new", ""), b: spark("nofarm", "new", "")},
 		{name: "pod at its ceiling and guaranteed pod", a: spark("erin", "new", ""), b: spark("carol", "new", "")},
 	}
@@ -202,7 +204,11 @@ func TestPodsThatSignAlikeScoreAlike(t *testing.T) {
 			if diff := cmp.Diff(signA, signB); diff != "" {
 				t.Fatalf("the pods sign differently (-a +b):\n%s", diff)
 			}
-			if diff := cmp.Diff(scores(t, tc.a), scores(t, tc.b)); diff != "" {
+			a := scores(t, tc.a)
+			if (a != nil) != tc.scored {
+				t.Fatalf("Farm scores %s: %v, want scored %v", tc.a.Name, a, tc.scored)
+			}
+			if diff := cmp.Diff(a, scores(t, tc.b)); diff != "" {
 				t.Errorf("pods that sign alike score differently (-a +b):\n%s", diff)
 			}
 		})
